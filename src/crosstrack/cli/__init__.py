@@ -1,0 +1,30 @@
+"""The ``crosstrack`` command line: thin commands that parse, call domain code and render.
+
+Conventions (Click's): a usage error exits 2; a failure the user can act on prints one
+message on stderr and exits 1 (:class:`CliError`). Progress and diagnostics go to stderr,
+results to stdout.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from crosstrack.cli import iam, invoke, local, package
+
+app = typer.Typer(
+    name="crosstrack",
+    help="Secure cross-account access on AWS: the ISS reporter, its local two-account AWS, "
+    "and the tools that explain the trust chain.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+invoke.register(app)
+package.register(app)
+app.add_typer(iam.app, name="iam")
+app.add_typer(local.app, name="local")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

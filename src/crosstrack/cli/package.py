@@ -1,0 +1,9 @@
+"""`crosstrack package`: (being built; see the infrastructure issue)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the top-level app (nothing yet)."""
