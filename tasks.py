@@ -78,11 +78,21 @@ def _ensure_env(env: Path, lock: Path, *, editable: bool) -> None:
         venv.EnvBuilder(with_pip=True, clear=True).create(env)
     py = _bin(env, "python")
     _say(f"installing {lock.relative_to(ROOT)} (hash-checked) ...")
-    _check(py, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-           "--require-hashes", "-r", lock)
+    _check(
+        py,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        "--require-hashes",
+        "-r",
+        lock,
+    )
     if editable:
-        _check(py, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-               "--no-deps", "-e", ROOT)
+        _check(
+            py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "-e", ROOT
+        )
     stamp.write_text(want)
 
 
@@ -132,10 +142,34 @@ def bench(args: list[str]) -> int:
 
 def lock() -> int:
     common = ["--universal", "--python-version", "3.11", "--generate-hashes", "-q"]
-    _check("uv", "pip", "compile", "pyproject.toml", "--extra", "cli", "--extra", "local",
-           *common, "-o", LOCKS["run"])
-    _check("uv", "pip", "compile", "pyproject.toml", "--extra", "cli", "--extra", "local",
-           "--extra", "dev", *common, "-o", LOCKS["dev"])
+    _check(
+        "uv",
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--extra",
+        "cli",
+        "--extra",
+        "local",
+        *common,
+        "-o",
+        LOCKS["run"],
+    )
+    _check(
+        "uv",
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--extra",
+        "cli",
+        "--extra",
+        "local",
+        "--extra",
+        "dev",
+        *common,
+        "-o",
+        LOCKS["dev"],
+    )
     for name, (lockfile, _exe) in TOOL_LOCKS.items():
         source = lockfile.with_suffix(".in")
         if source.exists():

@@ -221,7 +221,9 @@ def _number(name: str, value: str, *, low: float, high: float, integer: bool = F
     try:
         number = float(int(value)) if integer else float(value)
     except ValueError:
-        raise _bad(name, value, f"not {kind}", f"{kind} of seconds from {low:g} to {high:g}") from None
+        raise _bad(
+            name, value, f"not {kind}", f"{kind} of seconds from {low:g} to {high:g}"
+        ) from None
     if not (low <= number <= high):
         raise _bad(name, value, "out of range", f"{kind} of seconds from {low:g} to {high:g}")
     return number
