@@ -179,25 +179,24 @@ def lock() -> int:
 
 
 def main(argv: list[str]) -> int:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script must explain itself on old Pythons
         _say(f"Python >= 3.11 is required; this is {sys.version.split()[0]}")
         return 2
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(__doc__)
         return 0 if argv else 2
     task, rest = argv[0], argv[1:]
-    if task == "test":
-        return test(rest)
-    if task == "demo":
-        return demo(rest)
-    if task == "lint":
-        return lint()
-    if task == "bench":
-        return bench(rest)
-    if task == "lock":
-        return lock()
-    _say(f"unknown task {task!r}; see `python3 tasks.py --help`")
-    return 2
+    tasks = {
+        "test": lambda: test(rest),
+        "demo": lambda: demo(rest),
+        "lint": lint,
+        "bench": lambda: bench(rest),
+        "lock": lock,
+    }
+    if task not in tasks:
+        _say(f"unknown task {task!r}; see `python3 tasks.py --help`")
+        return 2
+    return tasks[task]()
 
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ def _bucket(value: str) -> str:
             BUCKET_NAME,
             value,
             "not a valid S3 bucket name",
-            "3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
+            "3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",  # noqa: E501
         )
     return value
 
