@@ -1,9 +1,75 @@
-"""ISS positions: the Position value and the sources that produce one."""
+"""ISS positions: the Position value, the sources that produce one, and the fallback chain.
+
+Three sources, tried in the configured order (``ISS_SOURCES``):
+
+``open-notify``  http://api.open-notify.org/iss-now.json (plain HTTP only; its coordinates
+                 are strings with 4 decimals). Known failure modes: 504s and a frozen
+                 timestamp, which is why every answer's age is checked.
+``wheretheiss``  https://api.wheretheiss.at/v1/satellites/25544 (numbers; altitude in km and
+                 velocity in km/h).
+``tle``          SGP4 (:mod:`crosstrack.reporter.orbit`) from the freshest TLE available: one
+                 fetched from CelesTrak's GP API (kept in memory and in a file, fetched at most
+                 hourly, never retried early after a failure), else the TLE bundled in the
+                 package. It answers without the network, so it is the last resort.
+
+A live answer is accepted only if it is HTTP 200, JSON of the documented shape and types,
+within the coordinate ranges and neither from the future (more than :data:`MAX_CLOCK_SKEW`)
+nor older than ``max_age_seconds``. Anything else is a :class:`SourceError` whose message
+says exactly what was wrong, and :func:`locate` moves on to the next source. Each source
+makes one request per invocation and never retries: open-notify asks for at most one
+request per 5 seconds, and the next source is a better answer than a second try.
+
+HTTP goes through :mod:`urllib.request` (the Lambda zip carries no other HTTP library).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import http.client
+import json
+import math
+import os
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Final, Protocol
+
+from crosstrack.reporter import orbit
+from crosstrack.reporter.errors import AllSourcesFailedError, SourceError
+
+OPEN_NOTIFY: Final = "open-notify"
+WHERETHEISS: Final = "wheretheiss"
+TLE: Final = "tle"
+CELESTRAK: Final = "celestrak"  # not a position source: where the tle source gets its TLE
+
+DEFAULT_URLS: Final[Mapping[str, str]] = {
+    OPEN_NOTIFY: "http://api.open-notify.org/iss-now.json",
+    WHERETHEISS: "https://api.wheretheiss.at/v1/satellites/25544",
+    CELESTRAK: "https://celestrak.org/NORAD/elements/gp.php?CATNR=25544&FORMAT=TLE",
+}
+
+# A live timestamp this far ahead of our clock is a broken source, not clock drift
+# (Lambda's clock is NTP-synchronised).
+MAX_CLOCK_SKEW: Final = timedelta(seconds=60)
+
+# CelesTrak's usage policy: poll no more than once an hour, and stop querying on any
+# non-200 answer (https://celestrak.org/usage-policy.php). After a successful fetch the next
+# one waits CELESTRAK_INTERVAL; after a non-200 answer, CELESTRAK_HOLD_OFF (the bundled or
+# cached TLE keeps positions coming meanwhile, flagged as estimates once old); after a
+# network error or an unusable TLE, the wait doubles from 2 h up to CELESTRAK_HOLD_OFF.
+CELESTRAK_INTERVAL: Final = timedelta(hours=1)
+CELESTRAK_HOLD_OFF: Final = timedelta(hours=24)
+
+# The answers are a few hundred bytes; refuse to read a runaway body into memory.
+MAX_BODY_BYTES: Final = 64 * 1024
+
+USER_AGENT: Final = "crosstrack-reporter/0.1 (+cross-account ISS tracker; urllib)"
 
 
 @dataclass(frozen=True)
@@ -25,3 +91,587 @@ class Position:
     tle_epoch: datetime | None = None
     tle_age_seconds: float | None = None
     estimate: bool = False
+
+
+class PositionSource(Protocol):
+    """Something that can say where the ISS is now; :func:`locate` tries them in order."""
+
+    name: str
+
+    def fetch(self) -> Position:
+        """Return a validated position, or raise :class:`SourceError` saying why not."""
+        ...
+
+
+class SourceFailure(SourceError):
+    """A :class:`SourceError` that keeps the source's name and the bare reason apart.
+
+    ``str(exc)`` is ``"<source>: <reason>"``, e.g. ``"open-notify: HTTP 504"``.
+    """
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
+
+
+Clock = Callable[[], datetime]
+
+
+class ParseAnswer(Protocol):
+    """Turns a live source's HTTP body into a validated Position (or SourceFailure)."""
+
+    def __call__(self, body: bytes, *, now: datetime, max_age_seconds: int) -> Position: ...
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class _Invalid(Exception):
+    """An answer failed validation; the message is the reason (without the source name).
+
+    ``status`` is the HTTP status when the server answered with something other than 200.
+    """
+
+    def __init__(self, reason: str, *, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # CelesTrak answers 301 to outdated URLs and asks clients to stop, not to follow.
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _http_get(url: str, *, timeout: float, accept: str, follow_redirects: bool = True) -> bytes:
+    """GET ``url`` and return the body of a 200 answer; raise :class:`_Invalid` otherwise.
+
+    ``timeout`` bounds the connection and each read (urllib's socket timeout).
+    """
+    if not url.startswith(("http://", "https://")):
+        raise _Invalid(f"URL {url!r} is not http(s)")
+    # The scheme is checked just above: no file:// or custom-scheme surprises.
+    request = urllib.request.Request(  # noqa: S310
+        url, headers={"User-Agent": USER_AGENT, "Accept": accept}
+    )
+    opener = (
+        urllib.request.build_opener()
+        if follow_redirects
+        else urllib.request.build_opener(_NoRedirect())
+    )
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            status = response.status
+            body: bytes = response.read(MAX_BODY_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise _Invalid(f"HTTP {exc.code}", status=exc.code) from None
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise _Invalid(f"timed out after {timeout:g} s (connecting to {url})") from None
+        raise _Invalid(f"cannot reach {url}: {exc.reason}") from None
+    except TimeoutError:
+        raise _Invalid(f"timed out after {timeout:g} s (waiting for {url})") from None
+    except (http.client.HTTPException, OSError) as exc:
+        raise _Invalid(f"connection to {url} failed: {type(exc).__name__}: {exc}") from None
+    if status != 200:
+        raise _Invalid(f"HTTP {status}", status=status)
+    if len(body) > MAX_BODY_BYTES:
+        raise _Invalid(f"response is larger than {MAX_BODY_BYTES} bytes")
+    return body
+
+
+# ---------------------------------------------------------------- validation helpers
+
+_JSON_TYPES: Final = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    type(None): "null",
+}
+
+
+def _describe(value: object) -> str:
+    shown = repr(value) if not isinstance(value, dict | list) else ""
+    kind = _JSON_TYPES.get(type(value), type(value).__name__)
+    return f"{kind} {shown}".rstrip() if shown and len(shown) <= 40 else kind
+
+
+def _json_object(body: bytes) -> dict[str, object]:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        snippet = body[:40].decode("utf-8", "replace").strip()
+        raise _Invalid(f"response is not JSON ({exc}; starts with {snippet!r})") from None
+    if not isinstance(payload, dict):
+        raise _Invalid(f"response is {_describe(payload)}, expected a JSON object")
+    return payload
+
+
+def _get(obj: Mapping[str, object], key: str, path: str) -> object:
+    if key not in obj:
+        raise _Invalid(f"missing field '{path}'")
+    return obj[key]
+
+
+def _number(value: object, path: str) -> float:
+    # bool is an int subclass in Python, but true/false is no coordinate.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid(f"field '{path}' is {_describe(value)}, expected a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise _Invalid(f"field '{path}' is {value}, expected a finite number")
+    return number
+
+
+def _decimal_string(value: object, path: str) -> float:
+    if not isinstance(value, str):
+        raise _Invalid(f"field '{path}' is {_describe(value)}, expected a decimal string")
+    try:
+        number = float(value)
+    except ValueError:
+        raise _Invalid(f"field '{path}' is {value!r}, expected a decimal string") from None
+    if not math.isfinite(number):
+        raise _Invalid(f"field '{path}' is {value!r}, expected a finite number")
+    return number
+
+
+def _coordinates(latitude: float, longitude: float) -> None:
+    if not -90.0 <= latitude <= 90.0:
+        raise _Invalid(f"latitude {latitude} out of range [-90, 90]")
+    if not -180.0 <= longitude <= 180.0:
+        raise _Invalid(f"longitude {longitude} out of range [-180, 180]")
+
+
+def _timestamp(value: object, path: str, *, now: datetime, max_age_seconds: int) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid(f"field '{path}' is {_describe(value)}, expected integer Unix seconds")
+    try:
+        when = datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise _Invalid(f"timestamp {value} is not a valid Unix time") from None
+    shown = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    age = (now - when).total_seconds()
+    if -age > MAX_CLOCK_SKEW.total_seconds():
+        raise _Invalid(
+            f"timestamp {shown} is {-age:.0f} s in the future "
+            f"(max clock skew {MAX_CLOCK_SKEW.total_seconds():.0f} s)"
+        )
+    if age > max_age_seconds:
+        raise _Invalid(f"timestamp {shown} is {age:.0f} s old (max {max_age_seconds} s)")
+    return when
+
+
+def _now(clock: Clock) -> datetime:
+    now = clock()
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("the clock returned a naive datetime; it must be timezone-aware")
+    return now.astimezone(UTC)
+
+
+# --------------------------------------------------------------------- live sources
+
+
+def parse_open_notify(body: bytes, *, now: datetime, max_age_seconds: int) -> Position:
+    """Validate an open-notify ``iss-now.json`` answer and turn it into a Position.
+
+    Shape: ``{"message": "success", "timestamp": <int>, "iss_position": {"latitude":
+    "<decimal>", "longitude": "<decimal>"}}``. Raises :class:`SourceFailure`.
+    """
+    try:
+        payload = _json_object(body)
+        message = _get(payload, "message", "message")
+        if message != "success":
+            raise _Invalid(f"message is {_describe(message)}, expected 'success'")
+        where = _get(payload, "iss_position", "iss_position")
+        if not isinstance(where, dict):
+            raise _Invalid(f"field 'iss_position' is {_describe(where)}, expected an object")
+        latitude = _decimal_string(
+            _get(where, "latitude", "iss_position.latitude"), "iss_position.latitude"
+        )
+        longitude = _decimal_string(
+            _get(where, "longitude", "iss_position.longitude"), "iss_position.longitude"
+        )
+        stamp = _get(payload, "timestamp", "timestamp")
+        _coordinates(latitude, longitude)
+        when = _timestamp(stamp, "timestamp", now=now, max_age_seconds=max_age_seconds)
+    except _Invalid as exc:
+        raise SourceFailure(OPEN_NOTIFY, str(exc)) from None
+    return Position(time=when, latitude=latitude, longitude=longitude, source=OPEN_NOTIFY)
+
+
+def parse_wheretheiss(body: bytes, *, now: datetime, max_age_seconds: int) -> Position:
+    """Validate a wheretheiss.at ``/v1/satellites/25544`` answer and turn it into a Position.
+
+    Required: numeric ``latitude``, ``longitude`` and integer ``timestamp``; ``altitude``
+    and ``velocity`` (numbers) are kept when present; ``id`` must be 25544 and ``units``
+    kilometers when present (the miles variant would misstate altitude and velocity).
+    Raises :class:`SourceFailure`.
+    """
+    try:
+        payload = _json_object(body)
+        if "id" in payload and payload["id"] != orbit.ISS_CATALOG_NUMBER:
+            raise _Invalid(f"id is {_describe(payload['id'])}, expected {orbit.ISS_CATALOG_NUMBER}")
+        if "units" in payload and payload["units"] != "kilometers":
+            raise _Invalid(f"units is {_describe(payload['units'])}, expected 'kilometers'")
+        latitude = _number(_get(payload, "latitude", "latitude"), "latitude")
+        longitude = _number(_get(payload, "longitude", "longitude"), "longitude")
+        stamp = _get(payload, "timestamp", "timestamp")
+        altitude = _number(payload["altitude"], "altitude") if "altitude" in payload else None
+        velocity = _number(payload["velocity"], "velocity") if "velocity" in payload else None
+        _coordinates(latitude, longitude)
+        when = _timestamp(stamp, "timestamp", now=now, max_age_seconds=max_age_seconds)
+    except _Invalid as exc:
+        raise SourceFailure(WHERETHEISS, str(exc)) from None
+    return Position(
+        time=when,
+        latitude=latitude,
+        longitude=longitude,
+        source=WHERETHEISS,
+        altitude_km=altitude,
+        velocity_kmh=velocity,
+    )
+
+
+@dataclass
+class HttpSource:
+    """A live JSON source: one GET per :meth:`fetch`, then ``parse`` validates the body."""
+
+    name: str
+    url: str
+    parse: ParseAnswer
+    timeout: float
+    max_age_seconds: int
+    clock: Clock = utc_now
+
+    def fetch(self) -> Position:
+        """GET the URL once (no retry) and return the validated position."""
+        try:
+            body = _http_get(self.url, timeout=self.timeout, accept="application/json")
+        except _Invalid as exc:
+            raise SourceFailure(self.name, str(exc)) from None
+        # The age is judged against the clock after the answer arrived: a slow answer
+        # must not make an old timestamp look fresh.
+        now = _now(self.clock)
+        return self.parse(body, now=now, max_age_seconds=self.max_age_seconds)
+
+
+# ------------------------------------------------------------------ the TLE source
+
+
+@dataclass(frozen=True)
+class TleStatus:
+    """What the TLE store knows about CelesTrak; handy for logs and the doctor."""
+
+    cached: orbit.Tle | None
+    fetched_at: datetime | None
+    next_fetch_at: datetime | None
+    failures: int
+    last_error: str | None
+
+
+class TleStore:
+    """The freshest ISS TLE: CelesTrak's (kept in memory and in a file) or the bundled one.
+
+    :meth:`freshest` asks CelesTrak only when the policy allows (see
+    :data:`CELESTRAK_INTERVAL` and :data:`CELESTRAK_HOLD_OFF`); the schedule is kept in the
+    cache file too, so a cold start within the hour does not ask again. A fetched TLE is
+    validated (two lines, checksums, catalog number 25544, accepted by SGP4) before it is
+    cached; a failed fetch never replaces a good cached TLE. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str = DEFAULT_URLS[CELESTRAK],
+        timeout: float = 3.0,
+        cache_dir: Path | None = None,
+        bundled: orbit.Tle | None = None,
+    ) -> None:
+        self.url = url
+        self.timeout = timeout
+        directory = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir())
+        # One file per URL, so a test or demo server never poisons the real cache.
+        digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+        self.cache_file = directory / f"crosstrack-celestrak-{digest}.json"
+        self._bundled = bundled
+        self._lock = threading.Lock()
+        self._status: TleStatus | None = None  # loaded from the file on first use
+
+    @property
+    def bundled(self) -> orbit.Tle:
+        """The TLE to fall back on (the package's own unless one was given)."""
+        return self._bundled if self._bundled is not None else orbit.bundled_tle()
+
+    def status(self) -> TleStatus:
+        """The cached TLE and fetch schedule, as memory (or else the cache file) has them."""
+        with self._lock:
+            return self._load()
+
+    def cached(self) -> orbit.Tle | None:
+        """The CelesTrak TLE in memory or in the cache file, without any network access."""
+        return self.status().cached
+
+    def freshest(self, now: datetime) -> orbit.Tle:
+        """Fetch from CelesTrak if the policy allows, then return the newest TLE known."""
+        with self._lock:
+            status = self._load()
+            if status.next_fetch_at is None or now >= status.next_fetch_at:
+                status = self._fetch(status, now)
+                self._status = status
+                self._save(status)
+            return _newer(status.cached, self.bundled)
+
+    def _fetch(self, status: TleStatus, now: datetime) -> TleStatus:
+        try:
+            body = _http_get(
+                self.url, timeout=self.timeout, accept="text/plain", follow_redirects=False
+            )
+            text = body.decode("ascii")
+            tle = orbit.parse_tle(text)
+        except _Invalid as exc:
+            # A non-200 answer is CelesTrak telling us to stop: hold off for the full period.
+            hold = exc.status is not None
+            return self._failed(status, now, f"{CELESTRAK}: {exc}", hold_off=hold)
+        except UnicodeDecodeError:
+            return self._failed(status, now, f"{CELESTRAK}: answer is not ASCII text")
+        except orbit.TleError as exc:
+            return self._failed(status, now, f"{CELESTRAK}: invalid TLE: {exc}")
+        return TleStatus(
+            cached=tle,
+            fetched_at=now,
+            next_fetch_at=now + CELESTRAK_INTERVAL,
+            failures=0,
+            last_error=None,
+        )
+
+    @staticmethod
+    def _failed(
+        status: TleStatus, now: datetime, reason: str, *, hold_off: bool = False
+    ) -> TleStatus:
+        failures = status.failures + 1
+        if hold_off:
+            wait = CELESTRAK_HOLD_OFF
+        else:
+            wait = min(CELESTRAK_INTERVAL * 2**failures, CELESTRAK_HOLD_OFF)
+        return TleStatus(
+            cached=status.cached,
+            fetched_at=status.fetched_at,
+            next_fetch_at=now + wait,
+            failures=failures,
+            last_error=reason,
+        )
+
+    def _load(self) -> TleStatus:
+        if self._status is None:
+            self._status = self._read_file()
+        return self._status
+
+    def _read_file(self) -> TleStatus:
+        empty = TleStatus(None, None, None, 0, None)
+        try:
+            data = json.loads(self.cache_file.read_text(encoding="utf-8"))
+            tle = orbit.parse_tle(data["tle"]) if data.get("tle") else None
+            return TleStatus(
+                cached=tle,
+                fetched_at=_parse_time(data.get("fetched_at")),
+                next_fetch_at=_parse_time(data.get("next_fetch_at")),
+                failures=int(data.get("failures", 0)),
+                last_error=data.get("last_error"),
+            )
+        except FileNotFoundError:
+            return empty
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            # A corrupt or foreign cache file is ignored (and replaced on the next save);
+            # re-validating the TLE in it means a damaged file can never feed SGP4.
+            return empty
+
+    def _save(self, status: TleStatus) -> None:
+        data = {
+            "url": self.url,
+            "tle": status.cached.text if status.cached else None,
+            "fetched_at": _format_time(status.fetched_at),
+            "next_fetch_at": _format_time(status.next_fetch_at),
+            "failures": status.failures,
+            "last_error": status.last_error,
+        }
+        # Write-then-rename, so a concurrent reader sees the old file or the new, never half.
+        tmp: str | None = None
+        try:
+            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.cache_file.parent, prefix=".crosstrack-")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(tmp, self.cache_file)
+        except OSError:
+            # An unwritable cache directory costs at most an extra fetch per cold start;
+            # the in-memory state still enforces the schedule within this process.
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+
+def _newer(cached: orbit.Tle | None, bundled: orbit.Tle) -> orbit.Tle:
+    return cached if cached is not None and cached.epoch >= bundled.epoch else bundled
+
+
+def _format_time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse_time(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(value)
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(value)
+    return parsed
+
+
+def tle_position(tle: orbit.Tle, when: datetime) -> Position:
+    """The ISS position at ``when`` propagated from ``tle`` (source ``tle``).
+
+    Raises :class:`SourceFailure` if SGP4 cannot propagate that far.
+    """
+    try:
+        point = orbit.subpoint(tle, when)
+    except orbit.PropagationError as exc:
+        raise SourceFailure(TLE, str(exc)) from None
+    return Position(
+        time=point.time,
+        latitude=point.latitude,
+        longitude=point.longitude,
+        source=TLE,
+        altitude_km=point.altitude_km,
+        velocity_kmh=point.speed_kmh,
+        tle_epoch=point.tle_epoch,
+        tle_age_seconds=point.tle_age_seconds,
+        estimate=point.estimate,
+    )
+
+
+@dataclass
+class TleSource:
+    """The offline source: SGP4 at the clock's time from :class:`TleStore`'s freshest TLE."""
+
+    store: TleStore
+    clock: Clock = utc_now
+    name: str = TLE
+
+    def fetch(self) -> Position:
+        """Propagate the freshest TLE to now; fails only if SGP4 cannot (absurd clock)."""
+        now = _now(self.clock)
+        return tle_position(self.store.freshest(now), now)
+
+
+def offline_position(when: datetime, *, cache_dir: Path | None = None) -> Position:
+    """The ISS position at ``when`` from a TLE already on this machine; no network.
+
+    With ``cache_dir`` None the bundled TLE is used, so the answer is reproducible (demo,
+    benchmarks). With a ``cache_dir``, a newer CelesTrak TLE cached there by the ``tle``
+    source (for the default CelesTrak URL) is preferred.
+    """
+    tle = orbit.bundled_tle()
+    if cache_dir is not None:
+        tle = _newer(TleStore(cache_dir=cache_dir).cached(), tle)
+    return tle_position(tle, when)
+
+
+# ------------------------------------------------------------------- the chain
+
+
+def build_sources(
+    names: Sequence[str],
+    *,
+    timeout: float,
+    max_age_seconds: int,
+    clock: Clock = utc_now,
+    cache_dir: Path | None = None,
+    urls: Mapping[str, str] | None = None,
+) -> list[PositionSource]:
+    """Build the named sources, in order, ready for :func:`locate`.
+
+    ``timeout`` (seconds) bounds connecting and each read, per request; ``max_age_seconds``
+    is how old a live answer may be. ``cache_dir`` holds the CelesTrak TLE cache (default:
+    the temp dir, Lambda's writable /tmp). ``urls`` overrides endpoints by key
+    (``open-notify``, ``wheretheiss``, ``celestrak``), for tests and the local demo.
+    Raises ValueError for an unknown source name or URL key.
+    """
+    endpoints = dict(DEFAULT_URLS)
+    unknown_urls = set(urls or {}) - set(DEFAULT_URLS)
+    if unknown_urls:
+        raise ValueError(
+            f"unknown URL key(s) {', '.join(sorted(unknown_urls))}; "
+            f"expected some of {', '.join(DEFAULT_URLS)}"
+        )
+    endpoints.update(urls or {})
+    for key, url in endpoints.items():
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"URL for {key} must be http:// or https://, got {url!r}")
+    sources: list[PositionSource] = []
+    for name in names:
+        if name == OPEN_NOTIFY:
+            sources.append(
+                HttpSource(
+                    name, endpoints[name], parse_open_notify, timeout, max_age_seconds, clock
+                )
+            )
+        elif name == WHERETHEISS:
+            sources.append(
+                HttpSource(
+                    name, endpoints[name], parse_wheretheiss, timeout, max_age_seconds, clock
+                )
+            )
+        elif name == TLE:
+            store = TleStore(url=endpoints[CELESTRAK], timeout=timeout, cache_dir=cache_dir)
+            sources.append(TleSource(store=store, clock=clock))
+        else:
+            raise ValueError(
+                f"unknown ISS position source {name!r}; expected {OPEN_NOTIFY}, "
+                f"{WHERETHEISS} or {TLE}"
+            )
+    return sources
+
+
+def locate(
+    sources: Sequence[PositionSource],
+    on_failure: Callable[[str, str], None] | None = None,
+) -> tuple[Position, dict[str, str]]:
+    """Ask each source in turn; return the first valid position and the earlier failures.
+
+    The dict maps each source that failed before the answer to its reason (in order).
+    ``on_failure(name, reason)`` is called as each one fails, for logging. Raises
+    :class:`AllSourcesFailedError` listing every source's reason if none answers, and
+    ValueError if ``sources`` is empty.
+    """
+    if not sources:
+        raise ValueError("no ISS position sources configured")
+    failures: dict[str, str] = {}
+    for source in sources:
+        try:
+            return source.fetch(), failures
+        except SourceError as exc:
+            reason = _reason(source.name, exc)
+            failures[source.name] = reason
+            if on_failure is not None:
+                on_failure(source.name, reason)
+    raise AllSourcesFailedError(failures)
+
+
+def _reason(name: str, exc: SourceError) -> str:
+    if isinstance(exc, SourceFailure):
+        return exc.reason
+    # A source of someone else's making may prefix its own name; don't say it twice.
+    text = str(exc)
+    return text.removeprefix(f"{name}: ")
