@@ -1,0 +1,364 @@
+"""The ``Condition`` element: every operator family behind one small interface.
+
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+
+Rules implemented here:
+
+* Operators in a block AND; keys under one operator AND; several policy values for one key
+  OR — and for a negated operator (``StringNotEquals``, ``NotIpAddress``...) NOR.
+* Context keys are case-insensitive.
+* A key missing from the request: positive operators are false, negated ones true,
+  ``...IfExists`` true, ``ForAllValues`` true, ``ForAnyValue`` false; ``Null`` tests presence.
+  An empty list counts as missing ("resolves to an empty data set").
+* ``ForAnyValue``: some request value satisfies the operator; ``ForAllValues``: every one does.
+  Without a set operator a multivalued request key is satisfied when any value matches
+  (negated: when none does).
+* ``ArnEquals`` and ``ArnLike`` both take wildcards, component by component.
+* Policy variables only in string and ARN operators.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import math
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+
+from crosstrack.iam.errors import PolicyError
+from crosstrack.iam.variables import Template, parse_template
+from crosstrack.iam.wildcards import compile_arn_set, compile_glob_set, unmark
+
+Context = Mapping[str, tuple[str, ...]]
+ValuePredicate = Callable[[str], bool]
+
+
+class SetOperator(Enum):
+    """The set qualifiers for multivalued keys."""
+
+    NONE = ""
+    FOR_ALL_VALUES = "ForAllValues"
+    FOR_ANY_VALUE = "ForAnyValue"
+
+
+class Family(Enum):
+    """Operator families; each parses policy values its own way."""
+
+    STRING = "string"
+    STRING_IGNORE_CASE = "string-ignore-case"
+    STRING_LIKE = "string-like"
+    NUMERIC = "numeric"
+    DATE = "date"
+    BOOL = "bool"
+    BINARY = "binary"
+    IP = "ip"
+    ARN = "arn"
+    NULL = "null"
+
+
+_Cmp = Callable[[float, float], bool]
+
+# base operator -> (family, negated, comparison for numeric/date families)
+_OPERATORS: dict[str, tuple[Family, bool, _Cmp | None]] = {
+    "StringEquals": (Family.STRING, False, None),
+    "StringNotEquals": (Family.STRING, True, None),
+    "StringEqualsIgnoreCase": (Family.STRING_IGNORE_CASE, False, None),
+    "StringNotEqualsIgnoreCase": (Family.STRING_IGNORE_CASE, True, None),
+    "StringLike": (Family.STRING_LIKE, False, None),
+    "StringNotLike": (Family.STRING_LIKE, True, None),
+    "NumericEquals": (Family.NUMERIC, False, operator.eq),
+    "NumericNotEquals": (Family.NUMERIC, True, operator.eq),
+    "NumericLessThan": (Family.NUMERIC, False, operator.lt),
+    "NumericLessThanEquals": (Family.NUMERIC, False, operator.le),
+    "NumericGreaterThan": (Family.NUMERIC, False, operator.gt),
+    "NumericGreaterThanEquals": (Family.NUMERIC, False, operator.ge),
+    "DateEquals": (Family.DATE, False, operator.eq),
+    "DateNotEquals": (Family.DATE, True, operator.eq),
+    "DateLessThan": (Family.DATE, False, operator.lt),
+    "DateLessThanEquals": (Family.DATE, False, operator.le),
+    "DateGreaterThan": (Family.DATE, False, operator.gt),
+    "DateGreaterThanEquals": (Family.DATE, False, operator.ge),
+    "Bool": (Family.BOOL, False, None),
+    "BinaryEquals": (Family.BINARY, False, None),
+    "IpAddress": (Family.IP, False, None),
+    "NotIpAddress": (Family.IP, True, None),
+    "ArnEquals": (Family.ARN, False, None),
+    "ArnLike": (Family.ARN, False, None),
+    "ArnNotEquals": (Family.ARN, True, None),
+    "ArnNotLike": (Family.ARN, True, None),
+    "Null": (Family.NULL, False, None),
+}
+
+#: Every operator name the engine accepts, without qualifiers (for docs and error messages).
+OPERATORS: tuple[str, ...] = tuple(_OPERATORS)
+
+_VARIABLE_FAMILIES = {Family.STRING, Family.STRING_IGNORE_CASE, Family.STRING_LIKE, Family.ARN}
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionEntry:
+    """One ``operator: {key: values}`` test, compiled."""
+
+    operator: str  # as written, e.g. "ForAnyValue:StringLikeIfExists"
+    key: str  # as written
+    lookup: str  # lower-cased key
+    family: Family
+    negated: bool
+    if_exists: bool
+    set_operator: SetOperator
+    null_wants_absent: frozenset[bool]  # Null only: True = "key is absent" satisfies
+    static: ValuePredicate | None  # predicate "value matches one policy value" when no variables
+    dynamic: _DynamicPredicate | None  # built per request when policy values hold variables
+
+    def holds(self, context: Context) -> bool:
+        """Whether this test is true for ``context``; may raise UnresolvedVariable."""
+        values = context.get(self.lookup)
+        if self.family is Family.NULL:
+            return (not values) in self.null_wants_absent
+        if not values:
+            if self.if_exists or self.set_operator is SetOperator.FOR_ALL_VALUES:
+                return True
+            if self.set_operator is SetOperator.FOR_ANY_VALUE:
+                return False
+            return self.negated
+        match = self.static if self.static is not None else self._dynamic(context)
+        if self.set_operator is SetOperator.NONE:
+            hit = any(match(v) for v in values)
+            return not hit if self.negated else hit
+        if self.negated:
+            each = [not match(v) for v in values]
+        else:
+            each = [match(v) for v in values]
+        return all(each) if self.set_operator is SetOperator.FOR_ALL_VALUES else any(each)
+
+    def _dynamic(self, context: Context) -> ValuePredicate:
+        assert self.dynamic is not None
+        return self.dynamic.build(context)
+
+
+@dataclass(frozen=True, slots=True)
+class _DynamicPredicate:
+    family: Family
+    templates: tuple[str | Template, ...]
+
+    def build(self, context: Context) -> ValuePredicate:
+        resolved = tuple(
+            t.resolve(context) if isinstance(t, Template) else t for t in self.templates
+        )
+        return _string_predicate(self.family, resolved)
+
+
+@lru_cache(maxsize=4096)
+def _string_predicate(family: Family, values: tuple[str, ...]) -> ValuePredicate:
+    if family is Family.STRING:
+        exact = frozenset(unmark(v) for v in values)
+        return exact.__contains__
+    if family is Family.STRING_IGNORE_CASE:
+        folded = frozenset(unmark(v).casefold() for v in values)
+        return lambda value: value.casefold() in folded
+    if family is Family.STRING_LIKE:
+        return compile_glob_set(values)
+    return compile_arn_set(values)
+
+
+def parse_operator(
+    name: str, path: str
+) -> tuple[str, Family, bool, bool, SetOperator, _Cmp | None]:
+    """Split ``ForAnyValue:StringLikeIfExists`` into its parts, or raise PolicyError."""
+    set_operator = SetOperator.NONE
+    base = name
+    if ":" in name:
+        qualifier, base = name.split(":", 1)
+        try:
+            set_operator = SetOperator(qualifier)
+        except ValueError:
+            raise PolicyError(
+                path, f"unknown set operator {qualifier!r} (use ForAllValues or ForAnyValue)"
+            ) from None
+        if set_operator is SetOperator.NONE:
+            raise PolicyError(path, f"unknown condition operator {name!r}")
+    if_exists = base.endswith("IfExists")
+    if if_exists:
+        base = base[: -len("IfExists")]
+    spec = _OPERATORS.get(base)
+    if spec is None:
+        raise PolicyError(path, f"unknown condition operator {name!r}")
+    family, negated, cmp = spec
+    if family is Family.NULL and (if_exists or set_operator is not SetOperator.NONE):
+        raise PolicyError(path, f"{name!r}: Null takes no IfExists form and no set operator")
+    return base, family, negated, if_exists, set_operator, cmp
+
+
+def _scalar(value: Any, path: str) -> str:
+    # JSON policies may write booleans and numbers unquoted ("aws:SecureTransport": false).
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        return value
+    raise PolicyError(path, f"condition value must be a string, number or boolean, not {value!r}")
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return None if math.isnan(number) or math.isinf(number) else number
+
+
+def _as_date(text: str) -> float | None:
+    """Seconds since the epoch from ISO 8601 or an epoch number (both accepted by AWS)."""
+    number = _as_number(text)
+    if number is not None:
+        return number
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def _as_bytes(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def compile_entry(
+    operator_name: str, key: str, raw: Any, *, variables: bool, path: str
+) -> ConditionEntry:
+    """Compile one operator/key/values triple; ``variables`` is False for Version 2008-10-17."""
+    base, family, negated, if_exists, set_operator, cmp = parse_operator(operator_name, path)
+    if not isinstance(key, str) or not key:
+        raise PolicyError(path, "condition keys must be non-empty strings")
+    key_path = f"{path}.{key}"
+    raw_list = raw if isinstance(raw, list) else [raw]
+    if not raw_list:
+        raise PolicyError(key_path, "a condition key needs at least one value")
+    texts = tuple(_scalar(v, f"{key_path}[{i}]") for i, v in enumerate(raw_list))
+    static: ValuePredicate | None = None
+    dynamic: _DynamicPredicate | None = None
+    null_wants: frozenset[bool] = frozenset()
+
+    if family in _VARIABLE_FAMILIES:
+        if family is Family.ARN:
+            for i, t in enumerate(texts):
+                if t != "*" and not t.startswith("arn:"):
+                    raise PolicyError(f"{key_path}[{i}]", f"{base} needs an ARN, not {t!r}")
+        templates = tuple(
+            parse_template(t, f"{key_path}[{i}]") if variables else t for i, t in enumerate(texts)
+        )
+        if any(isinstance(t, Template) for t in templates):
+            dynamic = _DynamicPredicate(family, templates)
+        else:
+            static = _string_predicate(family, tuple(str(t) for t in templates))
+    elif family is Family.NUMERIC or family is Family.DATE:
+        parse = _as_number if family is Family.NUMERIC else _as_date
+        limits: list[float] = []
+        for i, t in enumerate(texts):
+            parsed = parse(t)
+            if parsed is None:
+                kind = "number" if family is Family.NUMERIC else "date (ISO 8601 or epoch seconds)"
+                raise PolicyError(f"{key_path}[{i}]", f"{base} needs a {kind}, not {t!r}")
+            limits.append(parsed)
+        assert cmp is not None
+        static = _ordered_predicate(parse, cmp, tuple(limits))
+    elif family is Family.BOOL:
+        wanted = set()
+        for i, t in enumerate(texts):
+            if t.lower() not in ("true", "false"):
+                raise PolicyError(f"{key_path}[{i}]", f"Bool needs 'true' or 'false', not {t!r}")
+            wanted.add(t.lower())
+        frozen = frozenset(wanted)
+        static = lambda value: value.lower() in frozen  # noqa: E731
+    elif family is Family.BINARY:
+        blobs = []
+        for i, t in enumerate(texts):
+            blob = _as_bytes(t)
+            if blob is None:
+                raise PolicyError(f"{key_path}[{i}]", f"BinaryEquals needs base64, not {t!r}")
+            blobs.append(blob)
+        frozen_blobs = frozenset(blobs)
+        static = lambda value: _as_bytes(value) in frozen_blobs  # noqa: E731
+    elif family is Family.IP:
+        networks = []
+        for i, t in enumerate(texts):
+            try:
+                networks.append(ipaddress.ip_network(t, strict=False))
+            except ValueError:
+                raise PolicyError(
+                    f"{key_path}[{i}]", f"{base} needs an IP address or CIDR, not {t!r}"
+                ) from None
+        static = _ip_predicate(tuple(networks))
+    else:  # Null
+        wanted_absent = set()
+        for i, t in enumerate(texts):
+            if t.lower() not in ("true", "false"):
+                raise PolicyError(f"{key_path}[{i}]", f"Null needs 'true' or 'false', not {t!r}")
+            wanted_absent.add(t.lower() == "true")
+        null_wants = frozenset(wanted_absent)
+
+    return ConditionEntry(
+        operator=operator_name,
+        key=key,
+        lookup=key.lower(),
+        family=family,
+        negated=negated,
+        if_exists=if_exists,
+        set_operator=set_operator,
+        null_wants_absent=null_wants,
+        static=static,
+        dynamic=dynamic,
+    )
+
+
+def _ordered_predicate(
+    parse: Callable[[str], float | None], cmp: _Cmp, limits: tuple[float, ...]
+) -> ValuePredicate:
+    def predicate(value: str) -> bool:
+        parsed = parse(value)
+        # A request value that is not a number/date never matches (so a negated operator holds).
+        return parsed is not None and any(cmp(parsed, limit) for limit in limits)
+
+    return predicate
+
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _ip_predicate(networks: tuple[IpNetwork, ...]) -> ValuePredicate:
+    def predicate(value: str) -> bool:
+        try:
+            address = ipaddress.ip_address(value.split("/", 1)[0])
+        except ValueError:
+            return False
+        return any(address.version == n.version and address in n for n in networks)
+
+    return predicate
+
+
+def compile_block(block: Any, *, variables: bool, path: str) -> tuple[ConditionEntry, ...]:
+    """Compile a whole ``Condition`` object."""
+    if not isinstance(block, dict):
+        raise PolicyError(path, "Condition must be an object of operator -> {key: values}")
+    entries: list[ConditionEntry] = []
+    for op_name, keys in block.items():
+        op_path = f"{path}.{op_name}"
+        if not isinstance(keys, dict) or not keys:
+            raise PolicyError(op_path, "a condition operator needs an object of key -> values")
+        for key, raw in keys.items():
+            entries.append(compile_entry(op_name, key, raw, variables=variables, path=op_path))
+    return tuple(entries)

@@ -1,0 +1,21 @@
+"""The one error the engine raises: a policy or request it cannot evaluate, named by JSON path."""
+
+from __future__ import annotations
+
+
+class PolicyError(ValueError):
+    """A policy document or request that is invalid; ``path`` names where (``$.Statement[0].Effect``).
+
+    The engine never guesses around bad input: a malformed policy is an error, never a silent
+    allow or a silent deny.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+    def under(self, prefix: str) -> PolicyError:
+        """The same error with its path re-rooted under ``prefix`` (``identity_policies[0]``)."""
+        rest = self.path[1:] if self.path.startswith("$") else "." + self.path
+        return PolicyError(prefix + rest, self.problem)

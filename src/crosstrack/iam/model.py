@@ -1,0 +1,192 @@
+"""Values of the engine: compiled policies, the request, the decision and its explanation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from crosstrack.iam.conditions import ConditionEntry
+from crosstrack.iam.principals import PrincipalSet
+from crosstrack.iam.variables import Template
+from crosstrack.iam.wildcards import Matcher
+
+
+class Effect(Enum):
+    """A statement's ``Effect``."""
+
+    ALLOW = "Allow"
+    DENY = "Deny"
+
+
+class PolicyKind(Enum):
+    """Which kind of policy a document is; decides which elements are valid.
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#access_policy-types
+    """
+
+    IDENTITY = "identity"
+    BOUNDARY = "boundary"
+    SESSION = "session"
+    SCP = "scp"
+    RESOURCE = "resource"  # bucket policy, key policy, ...
+    TRUST = "trust"  # a role's trust policy (a resource policy with no Resource element)
+    RCP = "rcp"
+
+
+class Layer(Enum):
+    """The policy layers of one evaluation; values are the names used in results."""
+
+    SCP = "scp"
+    RCP = "rcp"
+    RESOURCE_POLICY = "resource_policy"
+    IDENTITY = "identity"
+    PERMISSION_BOUNDARY = "permission_boundary"
+    SESSION_POLICY = "session_policy"
+
+
+#: AWS's evaluation order, used to pick which layer "decided".
+LAYER_ORDER: tuple[Layer, ...] = tuple(Layer)
+
+
+class Verdict(Enum):
+    """The decision, in the IAM policy simulator's vocabulary."""
+
+    ALLOWED = "allowed"
+    EXPLICIT_DENY = "explicitDeny"
+    IMPLICIT_DENY = "implicitDeny"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One compiled statement. ``resources`` is None when the element is absent (trust policies)."""
+
+    index: int
+    sid: str | None
+    effect: Effect
+    actions: Matcher
+    not_action: bool
+    resources: tuple[str | Template, ...] | None
+    resource_matcher: Matcher | None  # compiled when ``resources`` holds no variables
+    not_resource: bool
+    principals: PrincipalSet | None
+    not_principal: bool
+    conditions: tuple[ConditionEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A parsed, validated and compiled policy document (immutable, safe to share and cache)."""
+
+    kind: PolicyKind
+    version: str
+    statements: tuple[Statement, ...]
+    id: str | None = None
+    name: str | None = None  # set by the caller to label results ("AllowAssumeB")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One request to decide. ``context`` values are strings or tuples of strings.
+
+    ``principal``: user, role, assumed-role session, root ARN or account id, or a service
+    principal (``lambda.amazonaws.com``). ``principal_arn``: the role behind a session when the
+    role has a path. ``resource_account``: needed when the resource ARN carries no account (S3).
+    """
+
+    principal: str
+    action: str
+    resource: str
+    principal_arn: str | None = None
+    resource_account: str | None = None
+    context: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedStatement:
+    """A statement that applied to the request."""
+
+    layer: Layer
+    policy: str
+    statement: int
+    sid: str | None
+    effect: Effect
+
+    def as_dict(self) -> dict[str, object]:
+        """The simulate() result form."""
+        return {
+            "layer": self.layer.value,
+            "policy": self.policy,
+            "statement": self.statement,
+            "sid": self.sid,
+            "effect": self.effect.value,
+        }
+
+
+class Outcome(Enum):
+    """Why a statement did or did not apply: the closed list explanations are built from."""
+
+    APPLIES = "applies"
+    ACTION_NOT_MATCHED = "action not matched"
+    RESOURCE_NOT_MATCHED = "resource not matched"
+    PRINCIPAL_NOT_MATCHED = "principal not matched"
+    CONDITION_FALSE = "condition false"
+    VARIABLE_UNRESOLVED = "policy variable not in the request context"
+
+
+@dataclass(frozen=True, slots=True)
+class StatementTrace:
+    """One statement's outcome, for ``--explain`` (``detail`` names the failing condition)."""
+
+    layer: Layer
+    policy: str
+    statement: int
+    sid: str | None
+    effect: Effect
+    outcome: Outcome
+    detail: str | None = None
+
+
+class Reason(Enum):
+    """Why the decision came out as it did (closed list; sentences are rendered from these)."""
+
+    EXPLICIT_DENY = "explicit-deny"
+    NO_ALLOW = "no-allow"  # a layer that had to allow did not
+    ALLOWED_BY_IDENTITY = "allowed-by-identity"
+    ALLOWED_BY_RESOURCE_POLICY = "allowed-by-resource-policy"
+    RESOURCE_POLICY_REQUIRED = "resource-policy-required"  # trust/key policy must allow
+    CROSS_ACCOUNT = "cross-account"  # both accounts must allow
+    BOUNDARY_LIMITS_ROLE_GRANT = "boundary-limits-role-grant"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The engine's answer, with everything an explanation needs."""
+
+    decision: Verdict
+    decided_by: Layer | None
+    matched: tuple[MatchedStatement, ...]
+    missing_allow: tuple[Layer, ...]
+    reasons: tuple[Reason, ...]
+    explanation: str
+    principal: str  # as displayed (role ARN for a session)
+    action: str
+    resource: str
+    resource_account: str | None
+    layers: Mapping[Layer, str]  # human descriptions of the layers that took part
+    trace: tuple[StatementTrace, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        """True when the request is allowed."""
+        return self.decision is Verdict.ALLOWED
+
+    def as_dict(self) -> dict[str, object]:
+        """The ``simulate`` result (issue 3's format)."""
+        return {
+            "decision": self.decision.value,
+            "decided_by": self.decided_by.value if self.decided_by else None,
+            "matched": [m.as_dict() for m in self.matched],
+            "missing_allow": [layer.value for layer in self.missing_allow],
+            "explanation": self.explanation,
+        }

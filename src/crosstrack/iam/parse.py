@@ -1,0 +1,257 @@
+"""Parsing and validation of policy documents into compiled :class:`Policy` values.
+
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html
+
+Every problem is a :class:`PolicyError` naming the JSON path (``$.Statement[1].Effect``).
+Compiled policies are cached by (kind, canonical JSON), so the emulator can hand the same
+document in on every request and pay for compilation once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from threading import Lock
+from typing import Any
+
+from crosstrack.iam.conditions import ConditionEntry, compile_block
+from crosstrack.iam.errors import PolicyError
+from crosstrack.iam.model import Effect, Policy, PolicyKind, Statement
+from crosstrack.iam.principals import PrincipalSet, compile_principal
+from crosstrack.iam.variables import Template, parse_template
+from crosstrack.iam.wildcards import compile_arn_set, compile_glob_set
+
+# Version 2012-10-17 brought policy variables; older documents (and those without a Version)
+# treat ${...} as literal text (reference_policies_elements_version.html).
+VERSION_2012 = "2012-10-17"
+VERSION_2008 = "2008-10-17"
+_VERSIONS = (VERSION_2012, VERSION_2008)
+
+_TOP_KEYS = frozenset({"Version", "Id", "Statement"})
+_STATEMENT_KEYS = frozenset(
+    {
+        "Sid",
+        "Effect",
+        "Principal",
+        "NotPrincipal",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+    }
+)
+# service prefix ":" action name; wildcards allowed in both (reference_policies_elements_action.html)
+_ACTION = re.compile(r"^[A-Za-z0-9*?-]+:[A-Za-z0-9*?_.-]+$")
+_WITH_PRINCIPAL = frozenset({PolicyKind.RESOURCE, PolicyKind.TRUST, PolicyKind.RCP})
+
+_CACHE: dict[tuple[PolicyKind, str], Policy] = {}
+_CACHE_LIMIT = 4096
+_CACHE_LOCK = Lock()
+
+
+def parse_policy(
+    document: Mapping[str, Any] | str,
+    kind: PolicyKind | str = PolicyKind.IDENTITY,
+    *,
+    name: str | None = None,
+    cache: bool = True,
+) -> Policy:
+    """Validate and compile one policy document (a mapping or its JSON text).
+
+    ``kind`` decides which elements are valid: ``Principal``/``NotPrincipal`` only in
+    resource, trust and RCP documents; ``Resource`` optional only in trust policies.
+    Raises :class:`PolicyError` naming the JSON path of the first problem found.
+    """
+    kind = _kind(kind)
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except json.JSONDecodeError as exc:
+            raise PolicyError("$", f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(document, Mapping):
+        raise PolicyError("$", "a policy document must be a JSON object")
+    if not cache:
+        policy = _compile(document, kind)
+    else:
+        try:
+            key = (kind, json.dumps(document, sort_keys=True, separators=(",", ":")))
+        except (TypeError, ValueError) as exc:
+            raise PolicyError("$", f"not JSON data: {exc}") from None
+        policy_or_none = _CACHE.get(key)
+        if policy_or_none is None:
+            policy_or_none = _compile(document, kind)
+            with _CACHE_LOCK:
+                if len(_CACHE) >= _CACHE_LIMIT:
+                    _CACHE.clear()
+                _CACHE[key] = policy_or_none
+        policy = policy_or_none
+    return policy if name is None or name == policy.name else replace(policy, name=name)
+
+
+def clear_cache() -> None:
+    """Forget every compiled policy (for tests and benchmarks)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def _kind(kind: PolicyKind | str) -> PolicyKind:
+    if isinstance(kind, PolicyKind):
+        return kind
+    try:
+        return PolicyKind(kind)
+    except ValueError:
+        known = ", ".join(k.value for k in PolicyKind)
+        raise PolicyError("$", f"unknown policy kind {kind!r} (one of {known})") from None
+
+
+def _compile(document: Mapping[str, Any], kind: PolicyKind) -> Policy:
+    for key in document:
+        if key not in _TOP_KEYS:
+            raise PolicyError(
+                f"$.{key}", f"unknown element {key!r} (expected Version, Id, Statement)"
+            )
+    version = document.get("Version", VERSION_2008)
+    if version not in _VERSIONS:
+        raise PolicyError("$.Version", f"unknown Version {version!r} (use {VERSION_2012!r})")
+    policy_id = document.get("Id")
+    if policy_id is not None and not isinstance(policy_id, str):
+        raise PolicyError("$.Id", "Id must be a string")
+    if "Statement" not in document:
+        raise PolicyError("$", "missing Statement")
+    raw = document["Statement"]
+    if isinstance(raw, Mapping):
+        raw_statements: list[Any] = [raw]
+        paths = ["$.Statement"]
+    elif isinstance(raw, list):
+        if not raw:
+            raise PolicyError("$.Statement", "Statement must hold at least one statement")
+        raw_statements = raw
+        paths = [f"$.Statement[{i}]" for i in range(len(raw))]
+    else:
+        raise PolicyError("$.Statement", "Statement must be an object or a list of objects")
+    statements = []
+    sids: set[str] = set()
+    for index, (item, path) in enumerate(zip(raw_statements, paths, strict=True)):
+        statement = _statement(item, index, path, kind, variables=version == VERSION_2012)
+        if statement.sid is not None:
+            # "the Sid value must be unique within a JSON policy" (reference_policies_elements_sid.html)
+            if statement.sid in sids:
+                raise PolicyError(f"{path}.Sid", f"duplicate Sid {statement.sid!r}")
+            sids.add(statement.sid)
+        statements.append(statement)
+    return Policy(kind=kind, version=version, statements=tuple(statements), id=policy_id)
+
+
+def _strings(value: Any, path: str, element: str) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise PolicyError(path, f"{element} must not be empty")
+    for i, item in enumerate(items):
+        if not isinstance(item, str) or not item:
+            where = f"{path}[{i}]" if isinstance(value, list) else path
+            raise PolicyError(where, f"{element} entries must be non-empty strings, not {item!r}")
+    return tuple(items)
+
+
+def _one_of(item: Mapping[str, Any], a: str, b: str, path: str) -> str | None:
+    if a in item and b in item:
+        raise PolicyError(path, f"a statement cannot have both {a} and {b}")
+    return a if a in item else b if b in item else None
+
+
+def _statement(item: Any, index: int, path: str, kind: PolicyKind, *, variables: bool) -> Statement:
+    if not isinstance(item, Mapping):
+        raise PolicyError(path, "a statement must be a JSON object")
+    for key in item:
+        if key not in _STATEMENT_KEYS:
+            raise PolicyError(f"{path}.{key}", f"unknown element {key!r}")
+    sid = item.get("Sid")
+    if sid is not None and not isinstance(sid, str):
+        raise PolicyError(f"{path}.Sid", "Sid must be a string")
+    effect_text = item.get("Effect")
+    if effect_text not in ("Allow", "Deny"):
+        raise PolicyError(
+            f"{path}.Effect", f"Effect must be 'Allow' or 'Deny', not {effect_text!r}"
+        )
+    effect = Effect(effect_text)
+
+    action_key = _one_of(item, "Action", "NotAction", path)
+    if action_key is None:
+        raise PolicyError(path, "a statement needs Action or NotAction")
+    actions = _strings(item[action_key], f"{path}.{action_key}", action_key)
+    for i, action in enumerate(actions):
+        if action != "*" and not _ACTION.match(action):
+            where = (
+                f"{path}.{action_key}[{i}]"
+                if isinstance(item[action_key], list)
+                else f"{path}.{action_key}"
+            )
+            raise PolicyError(where, f"malformed action {action!r} (expected service:action)")
+
+    resource_key = _one_of(item, "Resource", "NotResource", path)
+    resources: tuple[str | Template, ...] | None = None
+    resource_matcher = None
+    if resource_key is None:
+        if kind is not PolicyKind.TRUST:
+            raise PolicyError(
+                path, f"a statement in a {kind.value} policy needs Resource or NotResource"
+            )
+    else:
+        raw_resources = _strings(item[resource_key], f"{path}.{resource_key}", resource_key)
+        compiled: list[str | Template] = []
+        for i, resource in enumerate(raw_resources):
+            where = (
+                f"{path}.{resource_key}[{i}]"
+                if isinstance(item[resource_key], list)
+                else f"{path}.{resource_key}"
+            )
+            if resource != "*" and (not resource.startswith("arn:") or resource.count(":") < 5):
+                raise PolicyError(
+                    where,
+                    f"malformed ARN {resource!r} (expected arn:partition:service:region:account:resource or *)",
+                )
+            compiled.append(parse_template(resource, where) if variables else resource)
+        resources = tuple(compiled)
+        if not any(isinstance(r, Template) for r in resources):
+            resource_matcher = compile_arn_set(tuple(str(r) for r in resources))
+
+    principal_key = _one_of(item, "Principal", "NotPrincipal", path)
+    principals: PrincipalSet | None = None
+    if kind in _WITH_PRINCIPAL:
+        if principal_key is None:
+            raise PolicyError(
+                path, f"a statement in a {kind.value} policy needs Principal or NotPrincipal"
+            )
+        principals = compile_principal(item[principal_key], f"{path}.{principal_key}")
+        if kind is PolicyKind.RCP and (principal_key != "Principal" or not principals.anyone):
+            # RCPs only take "Principal": "*" (orgs_manage_policies_rcps_syntax.html).
+            raise PolicyError(
+                f"{path}.{principal_key}", 'an RCP statement must use "Principal": "*"'
+            )
+    elif principal_key is not None:
+        raise PolicyError(
+            f"{path}.{principal_key}",
+            f"{principal_key} is not allowed in a {kind.value} policy (only in resource-based policies)",
+        )
+
+    conditions: tuple[ConditionEntry, ...] = ()
+    if "Condition" in item:
+        conditions = compile_block(item["Condition"], variables=variables, path=f"{path}.Condition")
+
+    return Statement(
+        index=index,
+        sid=sid,
+        effect=effect,
+        actions=compile_glob_set(actions, ignore_case=True),
+        not_action=action_key == "NotAction",
+        resources=resources,
+        resource_matcher=resource_matcher,
+        not_resource=resource_key == "NotResource",
+        principals=principals,
+        not_principal=principal_key == "NotPrincipal",
+        conditions=conditions,
+    )
