@@ -19,13 +19,15 @@ def _what(decision: Decision, *, trust: bool) -> str:
 
 def _lacks(decision: Decision, layer: Layer, *, trust: bool) -> str:
     """'<layer> does not allow <who> to perform <what>' for one layer."""
-    what = _what(decision, trust=trust)
     desc = decision.layers[layer]
-    if layer is Layer.IDENTITY:
-        return f"no identity-based policy of {decision.principal} allows {what}"
     if layer in _CALLER_SIDE:
+        # The caller's own policies: name the resource even for a trust check.
+        full = f"{decision.action} on {decision.resource}"
+        if layer is Layer.IDENTITY:
+            return f"no identity-based policy of {decision.principal} allows {full}"
         verb = "do" if layer is Layer.SCP else "does"
-        return f"{desc} {verb} not allow {what}"
+        return f"{desc} {verb} not allow {full}"
+    what = _what(decision, trust=trust)
     verb = "do" if layer is Layer.RCP else "does"
     return f"{desc} {verb} not allow {decision.principal} to perform {what}"
 
