@@ -1,0 +1,447 @@
+"""The S3 log: one read-append-write per invocation, safe under concurrency and replays.
+
+What it fixes in the original (field-notes.md, defects 1, 2 and 5):
+
+* the object is created by the reporter itself when missing (``If-None-Match: *``), with
+  ``ContentType`` set, so nothing depends on a Terraform-managed header object;
+* every write is conditional on the ETag that was read (``If-Match``): an overlapping
+  writer makes it fail with 412 instead of silently erasing a record, and the append is
+  retried on a fresh read with jittered exponential backoff;
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+* an event that is delivered twice (EventBridge and async Lambda are at-least-once) is
+  recorded once: the object's user metadata carries a ring of recent event-id digests;
+* a 403 on read is a permission problem, never a missing object;
+* an object that is not a log (not UTF-8, wrong header) is never overwritten;
+* the ``daily`` layout bounds the bytes moved per invocation to one day of records.
+
+Formats (design.md, "Log object"):
+
+* ``text`` (ContentType ``text/plain; charset=utf-8``): the header ``ISS Location Logs``,
+  a line of ``=``, a blank line, then per record ``Time:``, ``Latitude:``, ``Longitude:``
+  lines and a blank line; UTC; 4 decimals. Objects written by the original are accepted.
+* ``jsonl`` (ContentType ``application/x-ndjson; charset=utf-8``, the de-facto type of
+  newline-delimited JSON): no header, one JSON object per line with full provenance.
+
+Imports: standard library only; the S3 client is passed in (this ships in the Lambda zip).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import posixpath
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from crosstrack.reporter.errors import (
+    LedgerError,
+    LogAccessDeniedError,
+    LogConflictError,
+    LogCorruptError,
+)
+from crosstrack.reporter.positions import Position
+from crosstrack.reporter.settings import LogFormat, LogLayout
+
+HEADER: Final = "ISS Location Logs\n===================\n\n"
+# What identifies a log: the two header lines. The blank line after them is not required
+# (an object holding only the two lines is still the original's bare header).
+_HEADER_LINES: Final = HEADER[:-1]
+
+CONTENT_TYPES: Final[Mapping[str, str]] = {
+    "text": "text/plain; charset=utf-8",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+}
+
+# Idempotency ring, kept in the object's user metadata (x-amz-meta-crosstrack-events):
+# 5-byte SHA-256 digests of recent event ids, oldest first, base64-encoded. 288 entries
+# cover a day of a 5-minute schedule (EventBridge Scheduler's default maximum event age
+# for retries is 24 h) in 1,920 characters, inside S3's 2 KB limit on user metadata
+# (keys + values, UTF-8 bytes). A false "already recorded" needs a 40-bit collision among
+# 288 digests: about 3e-10 per append.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html#UserMetadata
+# https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-retry-policy.html
+RING_METADATA_KEY: Final = "crosstrack-events"
+RING_CAPACITY: Final = 288
+_DIGEST_BYTES: Final = 5
+_METADATA_LIMIT: Final = 2048
+
+DEFAULT_MAX_ATTEMPTS: Final = 12
+# Full-jitter exponential backoff: sleep U(0, min(cap, base * 2**n)). Spreads competing
+# writers apart instead of having them collide again in lockstep.
+# https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
+_BACKOFF_BASE: Final = 0.05
+_BACKOFF_CAP: Final = 1.0
+
+
+def _utc(moment: datetime, what: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got naive {moment.isoformat()}")
+    return moment.astimezone(UTC)
+
+
+def _coordinate(value: float, what: str, limit: float) -> float:
+    if not math.isfinite(value) or not -limit <= value <= limit:
+        raise ValueError(f"{what} {value!r} is not a finite number in [-{limit:g}, {limit:g}]")
+    return value
+
+
+def _four_decimals(value: float) -> str:
+    text = f"{value:.4f}"
+    # A tiny negative value rounds to "-0.0000"; open-notify never prints a signed zero.
+    return "0.0000" if text == "-0.0000" else text
+
+
+def format_text_record(position: Position) -> str:
+    """The original's record: ``Time:``/``Latitude:``/``Longitude:`` lines and a blank line."""
+    moment = _utc(position.time, "position time")
+    latitude = _coordinate(position.latitude, "latitude", 90)
+    longitude = _coordinate(position.longitude, "longitude", 180)
+    return (
+        f"Time: {moment:%Y-%m-%d %H:%M:%S}\n"
+        f"Latitude: {_four_decimals(latitude)}\n"
+        f"Longitude: {_four_decimals(longitude)}\n\n"
+    )
+
+
+def _iso(moment: datetime | None, what: str) -> str | None:
+    if moment is None:
+        return None
+    return _utc(moment, what).isoformat().replace("+00:00", "Z")
+
+
+def format_jsonl_record(position: Position, event_id: str | None) -> str:
+    """One JSON object and a newline, carrying everything known about the position."""
+    record = {
+        "time": _iso(position.time, "position time"),
+        "latitude": _coordinate(position.latitude, "latitude", 90),
+        "longitude": _coordinate(position.longitude, "longitude", 180),
+        "source": position.source,
+        "altitude_km": position.altitude_km,
+        "velocity_kmh": position.velocity_kmh,
+        "tle_epoch": _iso(position.tle_epoch, "TLE epoch"),
+        "tle_age_seconds": position.tle_age_seconds,
+        "estimate": position.estimate,
+        "event_id": event_id,
+    }
+    return json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """What one :meth:`Ledger.append` did.
+
+    ``record`` is the text appended (or that would have been, for a duplicate).
+    ``attempts`` counts read-write rounds (1 without contention). ``bytes_read`` and
+    ``bytes_written`` are object-body bytes over all rounds: what the invocation moved.
+    """
+
+    bucket: str
+    key: str
+    record: str
+    etag: str | None
+    version_id: str | None
+    attempts: int
+    created: bool
+    duplicate: bool
+    bytes_read: int
+    bytes_written: int
+
+
+@dataclass(frozen=True)
+class _Current:
+    body: bytes
+    etag: str
+    metadata: dict[str, str]
+
+
+def _digest(event_id: str) -> bytes:
+    return hashlib.sha256(event_id.encode("utf-8")).digest()[:_DIGEST_BYTES]
+
+
+def _read_ring(metadata: Mapping[str, str]) -> list[bytes]:
+    """The digests in the metadata; an unreadable ring (edited by hand) counts as empty."""
+    value = metadata.get(RING_METADATA_KEY, "")
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return []
+    if len(raw) % _DIGEST_BYTES:
+        return []
+    return [raw[i : i + _DIGEST_BYTES] for i in range(0, len(raw), _DIGEST_BYTES)]
+
+
+def _ring_capacity(other_metadata: Mapping[str, str]) -> int:
+    """How many digests fit beside the object's other user metadata in S3's 2 KB."""
+    used = sum(len(k.encode()) + len(v.encode()) for k, v in other_metadata.items())
+    room = _METADATA_LIMIT - used - len(RING_METADATA_KEY)
+    # base64 of n*5 bytes is ceil(5n/3)*4 characters.
+    capacity = RING_CAPACITY
+    while capacity > 0 and -(-capacity * _DIGEST_BYTES // 3) * 4 > room:
+        capacity -= 1
+    return capacity
+
+
+def _next_metadata(metadata: Mapping[str, str], event_id: str | None) -> dict[str, str]:
+    """The metadata to write: the object's own, plus this event in the ring."""
+    others = {k: v for k, v in metadata.items() if k != RING_METADATA_KEY}
+    ring = _read_ring(metadata)
+    if event_id is not None:
+        ring.append(_digest(event_id))
+    capacity = _ring_capacity(others)
+    ring = ring[-capacity:] if capacity else []  # oldest digests drop out first
+    result = dict(others)
+    if ring:
+        result[RING_METADATA_KEY] = base64.b64encode(b"".join(ring)).decode("ascii")
+    return result
+
+
+def _error_parts(exc: ClientError) -> tuple[str, int, str]:
+    error = exc.response.get("Error", {})
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return str(error.get("Code", "")), status, str(error.get("Message", "") or "")
+
+
+class Ledger:
+    """Appends positions to the log object(s) ``s3://bucket/object_key``.
+
+    ``s3_client`` is a boto3 S3 client acting as role B. ``sleep`` and ``rand`` are
+    injectable for tests; ``max_attempts`` bounds the read-append-write rounds under
+    contention, after which :class:`LogConflictError` is raised (the invocation fails and
+    Lambda's retry sees it; nothing was lost).
+    """
+
+    def __init__(
+        self,
+        s3_client: Any,
+        bucket: str,
+        object_key: str,
+        *,
+        log_format: LogFormat = "text",
+        layout: LogLayout = "single",
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        if log_format not in CONTENT_TYPES:
+            raise ValueError(f"log_format {log_format!r} is not 'text' or 'jsonl'")
+        if layout not in ("single", "daily"):
+            raise ValueError(f"layout {layout!r} is not 'single' or 'daily'")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        if not object_key or object_key.startswith("/") or object_key.endswith("/"):
+            raise ValueError(f"object_key {object_key!r} must not be empty or start/end with '/'")
+        self._s3 = s3_client
+        self.bucket = bucket
+        self.object_key = object_key
+        self.log_format: LogFormat = log_format
+        self.layout: LogLayout = layout
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._rand = rand
+
+    def key_for(self, when: datetime) -> str:
+        """The object key for a record at ``when``.
+
+        ``single``: ``object_key``. ``daily``: ``<stem>/YYYY/MM/DD<suffix>`` of the UTC date,
+        e.g. ``logs/iss_position.txt`` -> ``logs/iss_position/2026/11/27.txt``.
+        """
+        if self.layout == "single":
+            return self.object_key
+        day = _utc(when, "log time")
+        stem, suffix = posixpath.splitext(self.object_key)
+        return f"{stem}/{day:%Y/%m/%d}{suffix}"
+
+    def format_record(self, position: Position, event_id: str | None) -> str:
+        if self.log_format == "jsonl":
+            return format_jsonl_record(position, event_id)
+        return format_text_record(position)
+
+    def append(
+        self,
+        position: Position,
+        *,
+        event_id: str | None = None,
+        event_time: datetime | None = None,
+    ) -> AppendResult:
+        """Append one record, exactly once per ``event_id`` (``None``: always append).
+
+        ``event_time`` (the schedule's time, if any) picks the daily object, so a retried
+        event lands in the same day's object as its first delivery.
+        """
+        key = self.key_for(event_time if event_time is not None else position.time)
+        record = self.format_record(position, event_id)
+        digest = _digest(event_id) if event_id is not None else None
+        bytes_read = bytes_written = 0
+
+        for attempt in range(1, self._max_attempts + 1):
+            current = self._read(key)
+            if current is not None:
+                bytes_read += len(current.body)
+                text = self._validated(key, current.body)
+                if digest is not None and digest in _read_ring(current.metadata):
+                    return AppendResult(
+                        bucket=self.bucket,
+                        key=key,
+                        record=record,
+                        etag=current.etag,
+                        version_id=None,
+                        attempts=attempt,
+                        created=False,
+                        duplicate=True,
+                        bytes_read=bytes_read,
+                        bytes_written=bytes_written,
+                    )
+                body = current.body + (self._separator(text) + record).encode("utf-8")
+                metadata = _next_metadata(current.metadata, event_id)
+                condition = {"IfMatch": current.etag}
+            else:
+                start = HEADER if self.log_format == "text" else ""
+                body = (start + record).encode("utf-8")
+                metadata = _next_metadata({}, event_id)
+                condition = {"IfNoneMatch": "*"}
+
+            bytes_written += len(body)
+            response = self._put(key, body, metadata, condition)
+            if response is not None:
+                return AppendResult(
+                    bucket=self.bucket,
+                    key=key,
+                    record=record,
+                    etag=response.get("ETag"),
+                    version_id=response.get("VersionId"),
+                    attempts=attempt,
+                    created=current is None,
+                    duplicate=False,
+                    bytes_read=bytes_read,
+                    bytes_written=bytes_written,
+                )
+            if attempt < self._max_attempts:
+                self._sleep(self._rand() * min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1)))
+
+        raise LogConflictError(
+            f"s3://{self.bucket}/{key}: other writers changed the object {self._max_attempts} "
+            "times in a row between read and write; gave up without writing (retry the event)"
+        )
+
+    def _where(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def _read(self, key: str) -> _Current | None:
+        """The object's body, ETag and user metadata; ``None`` only for 404 NoSuchKey."""
+        try:
+            response = self._s3.get_object(Bucket=self.bucket, Key=key)
+            body: bytes = response["Body"].read()
+        except ClientError as exc:
+            code, status, message = _error_parts(exc)
+            if code == "NoSuchKey":
+                return None
+            if status == 403 or code in {"AccessDenied", "Forbidden"}:
+                # Without s3:ListBucket, S3 answers 403 for a missing key as well, so a
+                # 403 can never be taken for "create it".
+                # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+                raise LogAccessDeniedError(
+                    f"{self._where(key)}: s3:GetObject was denied ({status} {code}: "
+                    f"{message or 'no message'}). The role needs s3:GetObject on this key (and "
+                    "kms:Decrypt if the bucket uses SSE-KMS), the bucket policy must not deny "
+                    "it; without s3:ListBucket S3 also answers 403 for a key that does not exist"
+                ) from exc
+            raise LedgerError(
+                f"{self._where(key)}: reading the log failed ({status} {code}: {message})"
+            ) from exc
+        except BotoCoreError as exc:
+            raise LedgerError(f"{self._where(key)}: reading the log failed: {exc}") from exc
+        metadata = {str(k).lower(): str(v) for k, v in (response.get("Metadata") or {}).items()}
+        return _Current(body=body, etag=str(response["ETag"]), metadata=metadata)
+
+    def _put(
+        self, key: str, body: bytes, metadata: dict[str, str], condition: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """A conditional PutObject; ``None`` when a concurrent writer got there first."""
+        try:
+            response: dict[str, Any] = self._s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType=CONTENT_TYPES[self.log_format],
+                Metadata=metadata,
+                **condition,
+            )
+        except ClientError as exc:
+            code, status, message = _error_parts(exc)
+            # 412: the ETag changed (If-Match) or the object appeared (If-None-Match).
+            # 409 ConditionalRequestConflict: a concurrent conditional write is in flight.
+            # 404 NoSuchKey on If-Match: the object was deleted after our read.
+            # All three mean "re-read and try again".
+            if status in (409, 412) or code in {"PreconditionFailed", "ConditionalRequestConflict"}:
+                return None
+            if code == "NoSuchKey" and "IfMatch" in condition:
+                return None
+            if status == 403 or code in {"AccessDenied", "Forbidden"}:
+                raise LogAccessDeniedError(
+                    f"{self._where(key)}: s3:PutObject was denied ({status} {code}: "
+                    f"{message or 'no message'}). The role needs s3:PutObject on this key (and "
+                    "kms:GenerateDataKey if the bucket uses SSE-KMS); the bucket policy must "
+                    "not deny it"
+                ) from exc
+            raise LedgerError(
+                f"{self._where(key)}: writing the log failed ({status} {code}: {message})"
+            ) from exc
+        except BotoCoreError as exc:
+            raise LedgerError(f"{self._where(key)}: writing the log failed: {exc}") from exc
+        return response
+
+    def _validated(self, key: str, body: bytes) -> str:
+        """The body as text, if it is a log of this format; else LogCorruptError."""
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise LogCorruptError(
+                f"{self._where(key)} is not valid UTF-8 (byte 0x{body[exc.start]:02x} at "
+                f"offset {exc.start}); refusing to overwrite it"
+            ) from None
+        if not text:
+            return text  # an empty object holds no records: safe to start it
+        if self.log_format == "text":
+            if not text.startswith(_HEADER_LINES):
+                raise LogCorruptError(
+                    f"{self._where(key)} does not start with the log header "
+                    f"{_HEADER_LINES!r} (it starts with {text[:40]!r}); refusing to overwrite it"
+                )
+            return text
+        if text.startswith(_HEADER_LINES):
+            raise LogCorruptError(
+                f"{self._where(key)} is a text-format log but LOG_FORMAT is jsonl; "
+                "refusing to mix formats in one object (use another OBJECT_KEY)"
+            )
+        last = text.rstrip("\n").rsplit("\n", 1)[-1]
+        try:
+            parsed = json.loads(last)
+        except ValueError:
+            parsed = None
+        if not text.startswith("{") or not isinstance(parsed, dict):
+            raise LogCorruptError(
+                f"{self._where(key)} is not a JSON Lines log (first or last line is not a "
+                "JSON object); refusing to overwrite it"
+            )
+        return text
+
+    def _separator(self, text: str) -> str:
+        """What goes between the existing content and a new record."""
+        if not text:
+            return HEADER if self.log_format == "text" else ""
+        if self.log_format == "jsonl":
+            return "" if text.endswith("\n") else "\n"
+        # Records are separated by a blank line; an object written by the original (or a
+        # bare two-line header) may end with a single newline.
+        if text.endswith("\n\n"):
+            return ""
+        return "\n" if text.endswith("\n") else "\n\n"
