@@ -323,8 +323,8 @@ variable "object_key" {
   validation {
     # Stricter than S3: '*', '?' and '$' would turn role B's resource ARN into a wildcard or a
     # policy variable, widening what it may touch.
-    condition     = can(regex("^[A-Za-z0-9!_.()'-]+(/[A-Za-z0-9!_.()'-]+)*$", var.object_key)) && length(var.object_key) <= 900
-    error_message = "object_key must be up to 900 characters of letters, digits and !_.()'- in '/'-separated segments (no leading, trailing or double '/', no '*', '?' or '$')."
+    condition     = can(regex("^[A-Za-z0-9!_()'-][A-Za-z0-9!_.()'-]*(/[A-Za-z0-9!_()'-][A-Za-z0-9!_.()'-]*)*$", var.object_key)) && length(var.object_key) <= 900
+    error_message = "object_key must be up to 900 characters of letters, digits and !_.()'- in '/'-separated segments (no leading, trailing or double '/', no segment starting with '.', no '*', '?' or '$')."
   }
 }
 

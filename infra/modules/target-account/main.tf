@@ -13,9 +13,10 @@ locals {
   bucket_arn = aws_s3_bucket.log.arn
 
   # Daily layout keys are <stem>/YYYY/MM/DD<suffix>, where the stem is the object key
-  # without its extension (iss_position.txt -> iss_position/2025/12/06.txt).
-  key_parts    = regex("^(.*?)(\\.[^./]*)?$", var.object_key)
-  log_key_stem = local.key_parts[0] == "" ? var.object_key : local.key_parts[0]
+  # without its extension (iss_position.txt -> iss_position/2025/12/06.txt), as the
+  # reporter's posixpath.splitext computes it (object_key's validation rules out the
+  # leading-dot segments where the two could differ).
+  log_key_stem = regex("^(.*?)(\\.[^./]*)?$", var.object_key)[0]
 
   log_object_arns = (
     var.log_layout == "single"

@@ -115,8 +115,8 @@ variable "object_key" {
   default     = "iss_position.txt"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9!_.()'-]+(/[A-Za-z0-9!_.()'-]+)*$", var.object_key))
-    error_message = "object_key must be '/'-separated segments of letters, digits and !_.()'- (no '*', '?' or '$')."
+    condition     = can(regex("^[A-Za-z0-9!_()'-][A-Za-z0-9!_.()'-]*(/[A-Za-z0-9!_()'-][A-Za-z0-9!_.()'-]*)*$", var.object_key))
+    error_message = "object_key must be '/'-separated segments of letters, digits and !_.()'-, none starting with '.' (no '*', '?' or '$')."
   }
 }
 
