@@ -119,14 +119,13 @@ def parse_tle(text: str, *, catalog_number: int | None = ISS_CATALOG_NUMBER) -> 
     the elements. Raises :class:`TleError` saying exactly what is wrong.
     """
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
-    if len(lines) == 3 and not _LINE.match(lines[0]):
-        name: str | None = lines[0].strip()
-        lines = lines[1:]
-    else:
-        name = None
+    name: str | None = None
+    if lines and not _LINE.match(lines[0]):
+        name = lines.pop(0).strip()
     if len(lines) != 2:
+        after = f" after {name[:40]!r}" if name else ""
         raise TleError(
-            f"expected two TLE lines (optionally after a name line), got {len(lines)} line(s)"
+            f"expected two TLE lines (optionally after a name line), got {len(lines)}{after}"
         )
     catnrs = []
     for number, line in enumerate(lines, start=1):

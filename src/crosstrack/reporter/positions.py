@@ -201,9 +201,12 @@ _JSON_TYPES: Final = {
 
 
 def _describe(value: object) -> str:
-    shown = repr(value) if not isinstance(value, dict | list) else ""
+    """Name a JSON value's type, with the value itself when it is short and scalar."""
     kind = _JSON_TYPES.get(type(value), type(value).__name__)
-    return f"{kind} {shown}".rstrip() if shown and len(shown) <= 40 else kind
+    if value is None or isinstance(value, dict | list):
+        return kind
+    shown = json.dumps(value) if isinstance(value, bool) else repr(value)
+    return f"{kind} {shown}" if len(shown) <= 40 else kind
 
 
 def _json_object(body: bytes) -> dict[str, object]:
