@@ -24,8 +24,7 @@ locals {
     : ["${local.bucket_arn}/${local.log_key_stem}/*"]
   )
   # s3:prefix values role B may list with; nothing else in the bucket is visible to it.
-  list_prefixes  = var.log_layout == "single" ? [var.object_key] : ["${local.log_key_stem}/*"]
-  lifecycle_from = var.log_layout == "single" ? var.object_key : "${local.log_key_stem}/"
+  list_prefixes = var.log_layout == "single" ? [var.object_key] : ["${local.log_key_stem}/*"]
 }
 
 # ---------------------------------------------------------------------------------------
@@ -82,19 +81,17 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "log" {
 }
 
 # Each append of the single layout leaves the previous full copy as a noncurrent version:
-# expire them, or the bucket grows quadratically with the history.
+# expire them, or the bucket grows quadratically with the history. Bucket-wide (the bucket
+# holds nothing but the log), which also covers abandoned multipart uploads anywhere.
 resource "aws_s3_bucket_lifecycle_configuration" "log" {
   bucket = aws_s3_bucket.log.id
 
   rule {
-    id     = "expire-noncurrent-log-versions"
+    id     = "expire-noncurrent-versions-and-abandoned-uploads"
     status = "Enabled"
 
-    # Scoped to the log's key(s): an explicit prefix keeps provider 5.x and 6.x quiet (an
-    # empty filter {} warns) and leaves anything else an operator keeps here untouched.
-    filter {
-      prefix = local.lifecycle_from
-    }
+    # The documented "whole bucket" form; always explicit, as provider 6.x requires.
+    filter {}
 
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_retention_days
@@ -241,6 +238,13 @@ resource "aws_iam_role_policy" "access" {
 
 data "aws_iam_policy_document" "kms" {
   count = var.kms_key_enabled ? 1 : 0
+
+  # This document is a KMS key policy, where Resource "*" means "this key" and the account
+  # root statement is AWS's default; checkov reads it as an identity policy. Skipped here,
+  # for this document only (listed in infra/.checkov.yaml too):
+  #checkov:skip=CKV_AWS_109:key policy: "*" is this key; the root statement is AWS's default key policy
+  #checkov:skip=CKV_AWS_111:key policy: "*" is this key; role B's statement is limited by kms:ViaService
+  #checkov:skip=CKV_AWS_356:key policy: a key policy's Resource can only be "*" (this key)
 
   # AWS's default key policy statement: without it the key could become unmanageable
   # (key policies are the only policy KMS consults before IAM policies).
