@@ -49,12 +49,20 @@ def render(decision: Decision, *, trust: bool = False) -> str:
         clauses = [_lacks(decision, layer, trust=trust) for layer in decision.missing_allow]
         sentence = "; ".join(clauses)
         first = decision.missing_allow[0]
-        if Reason.CROSS_ACCOUNT in decision.reasons and first is Layer.RESOURCE_POLICY:
+        if (
+            Reason.CROSS_ACCOUNT in decision.reasons
+            and first is Layer.RESOURCE_POLICY
+            and not trust
+        ):
             sentence += (
                 f" (cross-account: account {decision.resource_account}, which owns the resource, "
                 "must allow it too)"
             )
-        elif Reason.RESOURCE_POLICY_REQUIRED in decision.reasons and first is Layer.RESOURCE_POLICY:
+        elif (
+            Reason.RESOURCE_POLICY_REQUIRED in decision.reasons
+            and Reason.CROSS_ACCOUNT not in decision.reasons
+            and first is Layer.RESOURCE_POLICY
+        ):
             sentence += " (it must allow explicitly, even within one account)"
         elif Reason.BOUNDARY_LIMITS_ROLE_GRANT in decision.reasons:
             sentence += " (a resource-policy grant to a role ARN is still limited by it)"

@@ -64,8 +64,11 @@ def arn_regex(pattern: str) -> str:
     """Regex source for an ARN glob: wildcards in the first five components stop at ``:``."""
     parts = pattern.split(":", 5)
     if len(parts) < 6:
-        # Not a six-part ARN pattern (e.g. "*"): a plain glob over the whole string.
-        return glob_regex(pattern)
+        if pattern == "*":
+            return ".*"
+        # Fewer than six components: compared component by component, no wildcard may
+        # cross a ':' (so it can never match a full six-part ARN).
+        return _translate(pattern, "[^:]*", "[^:]")
     head = [_translate(p, "[^:]*", "[^:]") for p in parts[:5]]
     return ":".join([*head, _translate(parts[5], ".*", ".")])
 
