@@ -58,11 +58,13 @@ DEFAULT_URLS: Final[Mapping[str, str]] = {
 # (Lambda's clock is NTP-synchronised).
 MAX_CLOCK_SKEW: Final = timedelta(seconds=60)
 
-# CelesTrak's usage policy: poll no more than once an hour, and stop querying on any
-# non-200 answer (https://celestrak.org/usage-policy.php). After a successful fetch the next
-# one waits CELESTRAK_INTERVAL; after a non-200 answer, CELESTRAK_HOLD_OFF (the bundled or
-# cached TLE keeps positions coming meanwhile, flagged as estimates once old); after a
-# network error or an unusable TLE, the wait doubles from 2 h up to CELESTRAK_HOLD_OFF.
+# CelesTrak's usage policy (https://celestrak.org/usage-policy.php): poll no more than once
+# an hour; on any non-200 answer (301 included: never follow it) stop querying and tell a
+# human. An unattended Lambda cannot wait for a human, so after a non-200 it holds off for
+# CELESTRAK_HOLD_OFF and reports the answer in TleStore.status().last_error; the cached or
+# bundled TLE keeps positions coming meanwhile (flagged as estimates once old). After a
+# network error or an unusable TLE the wait doubles from 2 h up to CELESTRAK_HOLD_OFF.
+# After a successful fetch the next one waits CELESTRAK_INTERVAL.
 CELESTRAK_INTERVAL: Final = timedelta(hours=1)
 CELESTRAK_HOLD_OFF: Final = timedelta(hours=24)
 
