@@ -1,0 +1,210 @@
+"""Properties of the decision that must hold for any policies (hypothesis)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crosstrack.iam import simulate
+from crosstrack.iam.wildcards import compile_arn, compile_glob
+
+SESSION = "arn:aws:sts::111122223333:assumed-role/app/s1"
+ACTIONS = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:*",
+    "s3:Get*",
+    "*",
+    "sqs:SendMessage",
+    "S3:getobject",
+]
+RESOURCES = [
+    "*",
+    "arn:aws:s3:::b/*",
+    "arn:aws:s3:::b/k",
+    "arn:aws:s3:::other/*",
+    "arn:aws:s3:::b/K",
+]
+PRINCIPALS: list[Any] = [
+    "*",
+    {"AWS": "111122223333"},
+    {"AWS": "arn:aws:iam::111122223333:role/app"},
+    {"AWS": SESSION},
+    {"AWS": "444455556666"},
+]
+CONDITIONS: list[dict[str, Any] | None] = [
+    None,
+    {"Bool": {"aws:SecureTransport": "true"}},
+    {"StringEquals": {"aws:PrincipalAccount": "111122223333"}},
+    {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/app"}},
+]
+FAST = settings(max_examples=60, deadline=None)
+
+
+@st.composite
+def statements(draw: st.DrawFn, *, resource_policy: bool) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
+        "Action": draw(st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=3)),
+        "Resource": draw(st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2)),
+    }
+    condition = draw(st.sampled_from(CONDITIONS))
+    if condition:
+        statement["Condition"] = condition
+    if resource_policy:
+        statement["Principal"] = draw(st.sampled_from(PRINCIPALS))
+    return statement
+
+
+def policies(*, resource_policy: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+    return st.lists(statements(resource_policy=resource_policy), min_size=1, max_size=5).map(
+        lambda s: {"Version": "2012-10-17", "Statement": s}
+    )
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> dict[str, Any]:
+    case: dict[str, Any] = {
+        "request": {
+            "principal": SESSION,
+            "action": draw(st.sampled_from(["s3:GetObject", "s3:PutObject"])),
+            "resource": "arn:aws:s3:::b/k",
+            "resource_account": draw(st.sampled_from(["111122223333", "444455556666"])),
+            "context": {"aws:SecureTransport": draw(st.sampled_from(["true", "false"]))},
+        },
+        "identity_policies": draw(st.lists(policies(), max_size=3)),
+    }
+    if draw(st.booleans()):
+        case["resource_policy"] = draw(policies(resource_policy=True))
+    if draw(st.booleans()):
+        case["permission_boundary"] = draw(policies())
+    if draw(st.booleans()):
+        case["session_policy"] = draw(policies())
+    if draw(st.booleans()):
+        case["scps"] = [[draw(policies())]]
+    return case
+
+
+def _layers(case: dict[str, Any]) -> list[dict[str, Any]]:
+    found = list(case["identity_policies"])
+    for key in ("resource_policy", "permission_boundary", "session_policy"):
+        if key in case:
+            found.append(case[key])
+    found.extend(p for level in case.get("scps", []) for p in level)
+    return found
+
+
+@FAST
+@given(cases(), st.data())
+def test_a_matching_explicit_deny_always_wins(case: dict[str, Any], data: st.DataObject) -> None:
+    target = data.draw(st.sampled_from(_layers(case) or [None]))
+    deny: dict[str, Any] = {"Effect": "Deny", "Action": "*", "Resource": "*"}
+    if target is None:
+        case["identity_policies"] = [{"Version": "2012-10-17", "Statement": [deny]}]
+    else:
+        if target is case.get("resource_policy"):
+            deny["Principal"] = "*"
+        target["Statement"].append(deny)
+    assert simulate(case)["decision"] == "explicitDeny"
+
+
+@FAST
+@given(cases(), st.data())
+def test_removing_an_allow_never_turns_a_deny_into_an_allow(
+    case: dict[str, Any], data: st.DataObject
+) -> None:
+    before = simulate(case)["decision"]
+    candidates = [
+        (policy, i)
+        for policy in _layers(case)
+        for i, s in enumerate(policy["Statement"])
+        if s["Effect"] == "Allow" and len(policy["Statement"]) > 1
+    ]
+    if not candidates:
+        return
+    policy, index = data.draw(st.sampled_from(candidates))
+    del policy["Statement"][index]
+    after = simulate(case)["decision"]
+    if before != "allowed":
+        assert after != "allowed"
+
+
+@FAST
+@given(cases(), st.data())
+def test_action_case_never_matters(case: dict[str, Any], data: st.DataObject) -> None:
+    before = simulate(case)
+    action = case["request"]["action"]
+    flipped = "".join(c.swapcase() if data.draw(st.booleans(), label="flip") else c for c in action)
+    other = copy.deepcopy(case)
+    other["request"]["action"] = flipped
+    after = simulate(other)
+    assert after["decision"] == before["decision"]
+    assert after["matched"] == before["matched"]
+
+
+@FAST
+@given(st.text(alphabet="abcXYZ019-_./", min_size=1, max_size=20))
+def test_resource_case_always_matters(key: str) -> None:
+    if key.swapcase() == key:
+        return  # no letters to change
+    resource = f"arn:aws:s3:::bucket/{key}"
+    case = {
+        "request": {
+            "principal": SESSION,
+            "action": "s3:GetObject",
+            "resource": resource,
+            "resource_account": "111122223333",
+        },
+        "identity_policies": [
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource}],
+            }
+        ],
+    }
+    assert simulate(case)["decision"] == "allowed"
+    case["request"]["resource"] = f"arn:aws:s3:::bucket/{key.swapcase()}"
+    assert simulate(case)["decision"] == "implicitDeny"
+
+
+def _escape(text: str) -> str:
+    """Make ``text`` literal in a 2012-10-17 policy: ${*}, ${?}, ${$} for the specials."""
+    return "".join({"*": "${*}", "?": "${?}", "$": "${$}"}.get(c, c) for c in text)
+
+
+@FAST
+@given(st.text(min_size=1, max_size=30).filter(lambda t: "\x00" not in t and "\x01" not in t))
+def test_wildcard_patterns_match_themselves_literally(text: str) -> None:
+    # A pattern built from any string matches that string...
+    assert compile_glob(text)(text)
+    assert compile_glob(text, ignore_case=True)(text.upper())
+    assert compile_arn("arn:aws:s3:::b/" + text)("arn:aws:s3:::b/" + text)
+    # ...and, with the escapes, only that string, whatever regex metacharacters it holds.
+    case = {
+        "request": {
+            "principal": SESSION,
+            "action": "s3:GetObject",
+            "resource": "arn:aws:s3:::b/" + text,
+            "resource_account": "111122223333",
+            "context": {"s3:prefix": text},
+        },
+        "identity_policies": [
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::b/" + _escape(text),
+                        "Condition": {"StringLike": {"s3:prefix": _escape(text)}},
+                    }
+                ],
+            }
+        ],
+    }
+    assert simulate(case)["decision"] == "allowed"
+    case["request"]["context"] = {"s3:prefix": text + "x"}
+    assert simulate(case)["decision"] == "implicitDeny"
