@@ -130,8 +130,9 @@ class _NoCache(dict[str, Any]):
     """A cache for ``CachedCredentialFetcher`` that never answers.
 
     ``CachedCredentialFetcher`` re-checks a cached response's expiry against the *real*
-    clock (botocore's ``_local_now``), not the injected one. With this cache every fetch
-    is a real AssumeRole call, so the one refresh decision is made by the refreshable
+    clock (botocore's ``_local_now``), not the injected one. With this cache (and a new
+    fetcher per refresh, which also carries the current invocation's RoleSessionName) every
+    fetch is a real AssumeRole call, so the one refresh decision is made by the refreshable
     credentials with the injected clock, and a simulated day counts real STS calls.
     In-memory caching across warm invocations is the credentials object's job anyway.
     """
