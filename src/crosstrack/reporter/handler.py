@@ -30,38 +30,51 @@ class _Runtime:
     settings: Settings
     sessions: session.CrossAccountSessions
     sources: list[positions.PositionSource]
-    s3: Any = None
-    s3_session: Any = None
 
 
 _runtime: _Runtime | None = None
 
 
-def _cold_start(env: Mapping[str, str]) -> _Runtime:
-    settings = Settings.from_env(env)
+def init(
+    env: Mapping[str, str] | None = None,
+    *,
+    urls: Mapping[str, str] | None = None,
+    sessions: session.CrossAccountSessions | None = None,
+) -> None:
+    """Build the warm state now, as a cold start does on the first invocation.
+
+    Lambda never needs this: the first invocation calls it with ``os.environ``. It exists
+    for callers that run the handler outside Lambda: ``urls`` points the live sources at
+    other endpoints (recorded payloads in tests), ``sessions`` supplies the credential
+    cache (a benchmark's injected clock). Raises :class:`ConfigError` on a bad setting and
+    :class:`RuntimeUnsupportedError` on a botocore without S3 conditional writes.
+    """
+    global _runtime  # noqa: PLW0603 - module state is how Lambda keeps warm caches
+    settings = Settings.from_env(os.environ if env is None else env)
     session.require_conditional_writes()
-    return _Runtime(
+    _runtime = _Runtime(
         settings=settings,
-        sessions=session.CrossAccountSessions(),
+        sessions=sessions if sessions is not None else session.CrossAccountSessions(),
         sources=positions.build_sources(
             settings.iss_sources,
             timeout=settings.http_timeout_seconds,
             max_age_seconds=settings.max_position_age_seconds,
+            urls=urls,
         ),
     )
 
 
-def _runtime_state() -> _Runtime:
-    global _runtime  # noqa: PLW0603 - module state is how Lambda keeps warm caches
-    if _runtime is None:
-        _runtime = _cold_start(os.environ)
-    return _runtime
-
-
 def reset() -> None:
-    """Forget the warm state, as a new execution environment would (tests, local runner)."""
+    """Forget the warm state, as a new execution environment would."""
     global _runtime  # noqa: PLW0603
     _runtime = None
+
+
+def _runtime_state() -> _Runtime:
+    if _runtime is None:
+        init()
+    assert _runtime is not None
+    return _runtime
 
 
 def parse_event(event: object) -> tuple[str | None, datetime | None]:
@@ -109,17 +122,15 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
         cfg = runtime.settings
         event_id, event_time = parse_event(event)
         line["event_id"] = event_id
-        boto_session = runtime.sessions.session(
+        s3 = runtime.sessions.s3(
             cfg.role_arn,
             external_id=cfg.external_id,
             session_name=session.role_session_name(cfg.role_session_prefix, request_id),
+            region=cfg.bucket_region,
         )
-        if runtime.s3_session is not boto_session:
-            runtime.s3 = session.s3_client(boto_session, cfg.bucket_region)
-            runtime.s3_session = boto_session
         position, failures = positions.locate(runtime.sources)
         book = ledger.Ledger(
-            runtime.s3,
+            s3,
             cfg.bucket_name,
             cfg.object_key,
             log_format=cfg.log_format,

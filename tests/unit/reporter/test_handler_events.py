@@ -1,0 +1,68 @@
+"""Which events carry an idempotency key (design.md, Events)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from crosstrack.reporter.handler import parse_event
+
+SCHEDULER_EVENT = {
+    "execution_id": "c0e5b6f2-6d3c-4f43-9d5f-1f3b2a0a9e11",
+    "scheduled_time": "2026-11-27T23:05:00Z",
+}
+RULE_EVENT = {
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "111111111111",
+    "time": "2026-11-27T23:10:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:111111111111:rule/iss"],
+    "detail": {},
+}
+
+
+def test_scheduler_input_is_keyed_by_execution_id() -> None:
+    assert parse_event(SCHEDULER_EVENT) == (
+        "c0e5b6f2-6d3c-4f43-9d5f-1f3b2a0a9e11",
+        datetime(2026, 11, 27, 23, 5, tzinfo=UTC),
+    )
+
+
+def test_rule_scheduled_event_is_keyed_by_event_id() -> None:
+    assert parse_event(RULE_EVENT) == (
+        "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        datetime(2026, 11, 27, 23, 10, tzinfo=UTC),
+    )
+
+
+def test_offsets_are_normalised_to_utc() -> None:
+    event = {**SCHEDULER_EVENT, "scheduled_time": "2026-11-28T01:05:00+02:00"}
+    assert parse_event(event)[1] == datetime(2026, 11, 27, 23, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        None,
+        [],
+        "execution_id",
+        {"execution_id": ""},
+        {"execution_id": 42},
+        {"id": "x", "detail-type": "Object Created"},  # not a schedule: no key
+    ],
+)
+def test_other_events_have_no_key_and_always_append(event: object) -> None:
+    assert parse_event(event) == (None, None)
+
+
+@pytest.mark.parametrize("bad_time", ["yesterday", "2026-11-27T23:05:00", 1764284700, None])
+def test_unusable_scheduled_time_keeps_the_key_but_not_the_time(bad_time: object) -> None:
+    # A naive or malformed time is never guessed at: the ledger then dates by the position.
+    key, when = parse_event({**SCHEDULER_EVENT, "scheduled_time": bad_time})
+    assert key == SCHEDULER_EVENT["execution_id"]
+    assert when is None
