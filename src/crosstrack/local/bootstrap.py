@@ -1,0 +1,121 @@
+"""What the original asks a user to do by hand before the first apply, done at start.
+
+Account A gets an IAM user ``operator`` with an access key (the post's "CLI identity");
+account B gets the ``terraform`` role, trusting that user, with the permissions of
+``infra/bootstrap/`` — the same JSON the README tells real users to apply. These writes go
+straight to the emulator's state, as an account administrator's console clicks would:
+nothing can sign a request before they exist.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from moto.iam.models import iam_backends
+
+from crosstrack.local.accounts import (
+    ACCOUNT_A,
+    ACCOUNT_B,
+    OPERATOR_POLICY,
+    OPERATOR_USER,
+    PARTITION,
+    REGION,
+    TERRAFORM_ROLE,
+    TERRAFORM_ROLE_POLICY,
+)
+from crosstrack.local.errors import BootstrapError
+
+TRUST_FILE = "terraform-role-trust.json"
+PERMISSIONS_FILE = "terraform-role-permissions.json"
+OPERATOR_PLACEHOLDER = "${operator_arn}"
+
+# The operator administers account A (it deploys the Lambda, its role and schedule there);
+# what matters for this project is that it reaches account B only through the role.
+OPERATOR_POLICY_DOCUMENT = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "AdministerAccountA", "Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+@dataclass(frozen=True)
+class OperatorCredentials:
+    """The operator's long-term access key in account A."""
+
+    access_key_id: str
+    secret_access_key: str
+
+
+@dataclass(frozen=True)
+class Bootstrapped:
+    operator: OperatorCredentials
+    operator_arn: str
+    terraform_role_arn: str
+
+
+def default_directory() -> Path:
+    """``infra/bootstrap`` of the source tree this package runs from."""
+    return Path(__file__).resolve().parents[3] / "infra" / "bootstrap"
+
+
+def _read(directory: Path, name: str) -> str:
+    path = directory / name
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BootstrapError(
+            f"cannot read {path}: {exc.strerror}; the local AWS creates B's terraform role "
+            "from infra/bootstrap/ of a crosstrack source tree"
+        ) from exc
+
+
+def _json(text: str, source: str) -> str:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BootstrapError(f"{source} is not valid JSON: {exc}") from exc
+    return json.dumps(document)
+
+
+def trust_policy(directory: Path, operator_arn: str) -> str:
+    """The terraform role's trust policy with ``${operator_arn}`` substituted."""
+    text = _read(directory, TRUST_FILE)
+    if OPERATOR_PLACEHOLDER not in text:
+        raise BootstrapError(
+            f"{directory / TRUST_FILE} lacks the {OPERATOR_PLACEHOLDER} placeholder"
+        )
+    return _json(text.replace(OPERATOR_PLACEHOLDER, operator_arn), str(directory / TRUST_FILE))
+
+
+def permissions_policy(directory: Path) -> str:
+    return _json(_read(directory, PERMISSIONS_FILE), str(directory / PERMISSIONS_FILE))
+
+
+def run(directory: Path) -> Bootstrapped:
+    """Create the operator user and key in A and the terraform role in B."""
+    trust_template_check = _read(directory, TRUST_FILE)  # fail before touching any state
+    del trust_template_check
+    permissions = permissions_policy(directory)
+
+    iam_a = iam_backends[ACCOUNT_A][PARTITION]
+    user = iam_a.create_user(REGION, OPERATOR_USER)
+    iam_a.put_user_policy(OPERATOR_USER, OPERATOR_POLICY, json.dumps(OPERATOR_POLICY_DOCUMENT))
+    key = iam_a.create_access_key(OPERATOR_USER)
+
+    iam_b = iam_backends[ACCOUNT_B][PARTITION]
+    role = iam_b.create_role(
+        role_name=TERRAFORM_ROLE,
+        assume_role_policy_document=trust_policy(directory, user.arn),
+        path="/",
+        permissions_boundary=None,
+        description="Deploys crosstrack's account-B resources; assumed by the operator in A",
+        tags=[],
+        max_session_duration="3600",
+    )
+    iam_b.put_role_policy(TERRAFORM_ROLE, TERRAFORM_ROLE_POLICY, permissions)
+    return Bootstrapped(
+        operator=OperatorCredentials(key.access_key_id, key.secret_access_key),
+        operator_arn=str(user.arn),
+        terraform_role_arn=str(role.arn),
+    )

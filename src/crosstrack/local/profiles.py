@@ -1,0 +1,84 @@
+"""The shared AWS config and credentials files, and the export lines of design.md.
+
+Profiles: ``default`` and ``account-a`` are the operator in A; ``account-b`` assumes B's
+terraform role from ``account-a`` (https://docs.aws.amazon.com/cli/latest/userguide/
+cli-configure-role.html), so the original's ``--profile account-b`` commands work as
+written. S3 must be addressed path-style: virtual-hosted names cannot resolve to 127.0.0.1
+(https://docs.aws.amazon.com/cli/latest/topic/s3-config.html#addressing-style).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from crosstrack.local.accounts import REGION
+from crosstrack.local.bootstrap import OperatorCredentials
+
+
+@dataclass(frozen=True)
+class Profiles:
+    config_file: Path
+    credentials_file: Path
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def write(
+    directory: Path,
+    *,
+    endpoint: str,
+    ca_bundle: Path,
+    operator: OperatorCredentials,
+    terraform_role_arn: str,
+) -> Profiles:
+    directory.mkdir(parents=True, exist_ok=True)
+    s3_block = "s3 =\n    addressing_style = path\n"
+    common = f"region = {REGION}\nendpoint_url = {endpoint}\nca_bundle = {ca_bundle}\n{s3_block}"
+    config = (
+        f"[default]\n{common}\n"
+        f"[profile account-a]\n{common}\n"
+        f"[profile account-b]\nrole_arn = {terraform_role_arn}\n"
+        f"source_profile = account-a\nrole_session_name = operator-terraform\n{common}"
+    )
+    key_lines = (
+        f"aws_access_key_id = {operator.access_key_id}\n"
+        f"aws_secret_access_key = {operator.secret_access_key}\n"
+    )
+    credentials = f"[default]\n{key_lines}\n[account-a]\n{key_lines}"
+    profiles = Profiles(directory / "config", directory / "credentials")
+    _write_private(profiles.config_file, config)
+    _write_private(profiles.credentials_file, credentials)
+    return profiles
+
+
+def env(
+    *,
+    endpoint: str,
+    ca_bundle: Path,
+    operator: OperatorCredentials,
+    profiles: Profiles,
+) -> dict[str, str]:
+    """Exactly the variables of design.md's export lines, in their order."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_CA_BUNDLE": str(ca_bundle),
+        "AWS_ACCESS_KEY_ID": operator.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": operator.secret_access_key,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": str(profiles.config_file),
+        "AWS_SHARED_CREDENTIALS_FILE": str(profiles.credentials_file),
+    }
+
+
+def export_lines(variables: dict[str, str]) -> list[str]:
+    # The values are paths, URLs and key material with no spaces or shell metacharacters
+    # in practice; a workdir with a space would break `eval`, so quote only when needed.
+    import shlex
+
+    return [f"export {name}={shlex.quote(value)}" for name, value in variables.items()]

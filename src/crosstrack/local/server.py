@@ -1,0 +1,151 @@
+"""HTTPS (and plain-HTTP) listeners on 127.0.0.1 around moto's WSGI application.
+
+moto's ThreadedMotoServer has no TLS, so crosstrack runs werkzeug's threaded server itself
+with an ``ssl.SSLContext`` from the generated certificate, and a second listener without
+TLS so that ``aws:SecureTransport = false`` can be probed. A thin WSGI layer in front of
+moto records the raw request (wire.py) and refuses moto's unauthenticated admin API.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from crosstrack.local.errors import PortInUseError
+from crosstrack.local.tls import TlsFiles
+from crosstrack.local.wire import CURRENT, WireRequest
+
+HOST = "127.0.0.1"  # never 0.0.0.0: the emulator holds credentials and answers to anyone
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        return bytes(stream.read(int(length)))
+    if environ.get("wsgi.input_terminated"):  # chunked transfer, de-chunked by werkzeug
+        return bytes(stream.read())
+    return b""
+
+
+class RecordingApp:
+    """Keep the exact request for the enforcement layer, then hand it to moto."""
+
+    def __init__(self, inner: WsgiApp, *, secure: bool) -> None:
+        self.inner = inner
+        self.secure = secure
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO", ""))
+        if path.startswith("/moto-api"):
+            # moto's admin API resets or dumps every account without authentication.
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found\n"]
+        body = _read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        raw_uri = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or path)
+        raw_path, _, raw_query = raw_uri.partition("?")
+        headers = [
+            (key[5:].replace("_", "-").title(), str(value))
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        ]
+        for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
+            if environ.get(key):
+                headers.append((name, str(environ[key])))
+        if "Content-Length" in dict(headers) and not body and environ.get("HTTP_TRANSFER_ENCODING"):
+            headers = [h for h in headers if h[0] != "Content-Length"]
+        wire = WireRequest(
+            method=str(environ.get("REQUEST_METHOD", "GET")),
+            raw_path=raw_path or "/",
+            raw_query=raw_query or str(environ.get("QUERY_STRING", "")),
+            headers=headers,
+            body=body,
+            secure=self.secure,
+            source_ip=str(environ.get("REMOTE_ADDR", HOST)),
+        )
+        token = CURRENT.set(wire)
+        try:
+            # moto builds the whole response before returning; materialise it while the
+            # request context is still set.
+            return list(self.inner(environ, start_response))
+        finally:
+            CURRENT.reset(token)
+
+
+@dataclass
+class Listener:
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_port)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def listen(app: WsgiApp, port: int, *, tls: TlsFiles | None, name: str) -> Listener:
+    """Serve ``app`` on 127.0.0.1:``port`` (0 = any free port) in a daemon thread."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class QuietHandler(MotoRequestHandler):
+        # The audit log is the record of requests; werkzeug's access log would only
+        # interleave with the export lines' stderr companions.
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    context: ssl.SSLContext | None = None
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(str(tls.server_cert), str(tls.server_key))
+    try:
+        server = make_server(
+            HOST,
+            port,
+            app,
+            threaded=True,
+            request_handler=QuietHandler,
+            ssl_context=context,
+        )
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise PortInUseError(
+                f"port {port} on {HOST} is already in use ({exc.strerror}); "
+                "choose another with --port, or 0 for any free port"
+            ) from exc
+        raise
+    except SystemExit as exc:  # werkzeug exits instead of raising on a busy port
+        raise PortInUseError(
+            f"port {port} on {HOST} is already in use; choose another with --port"
+        ) from exc
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    return Listener(server=server, thread=thread)

@@ -1,0 +1,252 @@
+"""The emulator's own components acting as AWS services.
+
+In AWS, Lambda assumes a function's execution role as ``lambda.amazonaws.com`` and EventBridge
+Scheduler invokes targets as ``scheduler.amazonaws.com``, passing ``aws:SourceAccount`` and
+``aws:SourceArn`` so that trust and resource policies can pin the calling resource
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html). The Lambda runner
+and the scheduler of the demo do the same through these functions, so their requests meet
+the same engine and land in the same audit log as any client's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from moto.sts.models import sts_backends
+
+from crosstrack.local import actions, policies
+from crosstrack.local.accounts import PARTITION, REGION, SERVICE_PRINCIPALS
+from crosstrack.local.decisions import Decider, Question, Verdict
+from crosstrack.local.denials import access_denied_message
+from crosstrack.local.errors import LocalAWSError
+from crosstrack.local.principals import Caller
+
+VIA = "service"
+
+
+class AccessDeniedError(LocalAWSError):
+    """A service principal was refused; carries AWS's message and the engine's verdict."""
+
+    def __init__(self, message: str, verdict: Verdict) -> None:
+        super().__init__(message)
+        self.verdict = verdict
+
+
+@dataclass(frozen=True)
+class ServiceCredentials:
+    """Temporary credentials of a role session a service obtained."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: dt.datetime
+    arn: str  # arn:aws:sts::<account>:assumed-role/<role>/<session>
+
+
+def _service_context(
+    decider: Decider, service: str, source_account: str | None, source_arn: str | None
+) -> dict[str, actions.ContextValue]:
+    now = decider.clock()
+    context: dict[str, actions.ContextValue] = {
+        "aws:PrincipalIsAWSService": "true",
+        "aws:PrincipalServiceName": service,
+        "aws:SecureTransport": "true",
+        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:RequestedRegion": REGION,
+    }
+    if source_account:
+        context["aws:SourceAccount"] = source_account
+    if source_arn:
+        context["aws:SourceArn"] = source_arn
+    return context
+
+
+def _check_service(service: str) -> None:
+    if service not in SERVICE_PRINCIPALS:
+        raise ValueError(
+            f"{service!r} is not a service the local AWS acts as; "
+            f"use one of {', '.join(sorted(SERVICE_PRINCIPALS))}"
+        )
+
+
+def _session_name(source_arn: str) -> str:
+    # Lambda names the execution-role session after the function; keep STS's charset and length.
+    tail = source_arn.rsplit(":", 1)[-1].rsplit("/", 1)[-1] or "session"
+    return re.sub(r"[^\w+=,.@-]", "-", tail)[:64]
+
+
+def service_session(
+    decider: Decider,
+    service: str,
+    role_arn: str,
+    *,
+    source_account: str,
+    source_arn: str,
+    session_name: str | None = None,
+    duration_seconds: int = 3600,
+) -> ServiceCredentials:
+    """``service`` assumes ``role_arn``; the role's trust policy must allow it explicitly."""
+    _check_service(service)
+    name = session_name or _session_name(source_arn)
+    owner = actions.resource_account(role_arn, source_account)
+    context = _service_context(decider, service, source_account, source_arn)
+    context["sts:RoleSessionName"] = name
+    context["aws:ResourceAccount"] = owner
+    role = policies.role_by_arn(role_arn)
+    question = Question(
+        principal=service,
+        action="sts:AssumeRole",
+        resource=role_arn,
+        resource_account=owner,
+        context=context,
+        resource_policy=policies.trust_policy(role) if role is not None else None,
+    )
+    request_id = str(uuid.uuid4())
+    if role is None:
+        verdict = decider.refuse(
+            question,
+            explanation=f"the role {role_arn} does not exist, so nothing can assume it",
+            decided_by="resource",
+            via=VIA,
+            request_id=request_id,
+        )
+    else:
+        verdict = decider.ask(question, via=VIA, request_id=request_id)
+    if not verdict.allowed:
+        message = access_denied_message(
+            service,
+            "sts:AssumeRole",
+            role_arn,
+            decision=verdict.decision,
+            layer=None,
+            explain=False,
+        )
+        raise AccessDeniedError(message, verdict)
+    session = sts_backends[owner][PARTITION].assume_role(
+        region_name=REGION,
+        role_session_name=name,
+        role_arn=role_arn,
+        policy="",  # no session policy
+        duration=duration_seconds,
+        external_id="",
+    )
+    expiration = session.expiration
+    return ServiceCredentials(
+        access_key_id=session.access_key_id,
+        secret_access_key=session.secret_access_key,
+        session_token=session.session_token,
+        expiration=expiration if expiration.tzinfo else expiration.replace(tzinfo=dt.UTC),
+        arn=session.arn,
+    )
+
+
+def _resource_policy(action: str, resource: str, account: str) -> policies.NamedPolicy | None:
+    service = action.split(":", 1)[0].lower()
+    if service == "sts":
+        role = policies.role_by_arn(resource)
+        return policies.trust_policy(role) if role is not None else None
+    if service == "s3":
+        bucket, _ = actions.split_s3_arn(resource)
+        return policies.bucket_policy(bucket) if bucket else None
+    if service == "kms":
+        key = policies.kms_key(account, resource)
+        return policies.key_policy(key) if key is not None else None
+    if service == "lambda" and ":function:" in resource:
+        name = resource.split(":function:", 1)[1].split(":", maxsplit=1)[0]
+        return policies.function_policy(account, name)
+    return None
+
+
+def _identity(arn: str) -> Caller | None:
+    """A synthetic caller for an IAM user, role or role-session ARN (policies only)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6:
+        return None
+    account, resource = parts[4], parts[5]
+    if parts[2] == "sts" and resource.startswith("assumed-role/"):
+        _, role_name, session = resource.split("/", 2)
+        from moto.iam.models import iam_backends
+
+        role = next(
+            (
+                r
+                for r in list(iam_backends[account][PARTITION].roles.values())
+                if r.name == role_name
+            ),
+            None,
+        )
+        role_arn = (
+            str(role.arn)
+            if role is not None
+            else f"arn:{PARTITION}:iam::{account}:role/{role_name}"
+        )
+        return Caller(
+            "assumed-role", account, arn, role_arn, role_name, session, "", "", "", None, None
+        )
+    if parts[2] == "iam" and resource.startswith("role/"):
+        name = resource.rsplit("/", 1)[-1]
+        return Caller("assumed-role", account, arn, arn, name, None, "", "", "", None, None)
+    if parts[2] == "iam" and resource.startswith("user/"):
+        name = resource.rsplit("/", 1)[-1]
+        return Caller("user", account, arn, arn, name, None, "", "", "", None, None)
+    return None
+
+
+def authorize(
+    decider: Decider,
+    principal: str,
+    action: str,
+    resource: str,
+    *,
+    context: Mapping[str, actions.ContextValue] | None = None,
+    source_account: str | None = None,
+    source_arn: str | None = None,
+) -> Verdict:
+    """Ask the engine whether ``principal`` may do ``action`` on ``resource``, and audit it.
+
+    ``principal`` is a service principal (``scheduler.amazonaws.com``) or an IAM user, role
+    or session ARN. The governing resource policy is looked up by the action's service
+    (a function's policy for ``lambda:*``, the trust policy for ``sts:AssumeRole``, …).
+    """
+    owner = actions.resource_account(resource, source_account or "")
+    merged: dict[str, Any]
+    identity: Caller | None = None
+    if principal in SERVICE_PRINCIPALS or principal.endswith(".amazonaws.com"):
+        merged = _service_context(decider, principal, source_account, source_arn)
+    else:
+        identity = _identity(principal)
+        if identity is None:
+            raise ValueError(f"{principal!r} is neither a service principal nor an IAM ARN")
+        merged = _service_context(decider, "", source_account, source_arn)
+        for key in ("aws:PrincipalIsAWSService", "aws:PrincipalServiceName"):
+            merged.pop(key)
+        merged.update(
+            {
+                "aws:PrincipalArn": identity.principal_arn,
+                "aws:PrincipalAccount": identity.account,
+            }
+        )
+        owner = owner or identity.account
+    if owner:
+        merged["aws:ResourceAccount"] = owner
+    merged.update(context or {})
+    question = Question(
+        principal=principal,
+        action=action,
+        resource=resource,
+        resource_account=owner or None,
+        context=merged,
+        principal_arn=identity.principal_arn if identity else None,
+        account=identity.account if identity else None,
+        session_name=identity.session_name if identity else None,
+        identity_policies=policies.identity_policies(identity) if identity else [],
+        permission_boundary=policies.permissions_boundary(identity) if identity else None,
+        resource_policy=_resource_policy(action, resource, owner),
+    )
+    return decider.ask(question, via=VIA, request_id=str(uuid.uuid4()))

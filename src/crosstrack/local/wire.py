@@ -1,0 +1,44 @@
+"""The request as it arrived on the wire, kept for the enforcement layer.
+
+moto parses a request into parameters and may consume or rewrite its body; signature
+verification needs the exact bytes, and ``aws:SecureTransport`` needs the listener the
+request came through. The WSGI layer (server.py) records both here for the thread that
+serves the request (werkzeug's threaded server runs each request in its own thread).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from dataclasses import dataclass, field
+
+
+@dataclass
+class WireRequest:
+    method: str
+    raw_path: str
+    raw_query: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    secure: bool
+    source_ip: str
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # (action, resource) pairs already decided for this request: moto may ask twice.
+    decided: set[tuple[str, str]] = field(default_factory=set)
+    caller_arn: str | None = None
+
+    def header_map(self) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for name, value in self.headers:
+            key = name.lower()
+            merged[key] = f"{merged[key]},{value}" if key in merged else value
+        return merged
+
+
+CURRENT: contextvars.ContextVar[WireRequest | None] = contextvars.ContextVar(
+    "crosstrack_local_wire_request", default=None
+)
+
+
+def current() -> WireRequest | None:
+    return CURRENT.get()
