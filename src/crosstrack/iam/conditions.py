@@ -133,10 +133,7 @@ class ConditionEntry:
         if self.set_operator is SetOperator.NONE:
             hit = any(match(v) for v in values)
             return not hit if self.negated else hit
-        if self.negated:
-            each = [not match(v) for v in values]
-        else:
-            each = [match(v) for v in values]
+        each = [match(v) != self.negated for v in values]
         return all(each) if self.set_operator is SetOperator.FOR_ALL_VALUES else any(each)
 
     def _dynamic(self, context: Context) -> ValuePredicate:
@@ -252,65 +249,15 @@ def compile_entry(
     static: ValuePredicate | None = None
     dynamic: _DynamicPredicate | None = None
     null_wants: frozenset[bool] = frozenset()
-
     if family in _VARIABLE_FAMILIES:
-        if family is Family.ARN:
-            for i, t in enumerate(texts):
-                if t != "*" and not t.startswith("arn:"):
-                    raise PolicyError(f"{key_path}[{i}]", f"{base} needs an ARN, not {t!r}")
-        templates = tuple(
-            parse_template(t, f"{key_path}[{i}]") if variables else t for i, t in enumerate(texts)
-        )
-        if any(isinstance(t, Template) for t in templates):
-            dynamic = _DynamicPredicate(family, templates)
-        else:
-            static = _string_predicate(family, tuple(str(t) for t in templates))
+        static, dynamic = _string_values(family, base, texts, key_path, variables=variables)
+    elif family is Family.NULL:
+        null_wants = frozenset(t.lower() == "true" for t in _booleans(base, texts, key_path))
     elif family is Family.NUMERIC or family is Family.DATE:
-        parse = _as_number if family is Family.NUMERIC else _as_date
-        limits: list[float] = []
-        for i, t in enumerate(texts):
-            parsed = parse(t)
-            if parsed is None:
-                kind = "number" if family is Family.NUMERIC else "date (ISO 8601 or epoch seconds)"
-                raise PolicyError(f"{key_path}[{i}]", f"{base} needs a {kind}, not {t!r}")
-            limits.append(parsed)
         assert cmp is not None
-        static = _ordered_predicate(parse, cmp, tuple(limits))
-    elif family is Family.BOOL:
-        wanted = set()
-        for i, t in enumerate(texts):
-            if t.lower() not in ("true", "false"):
-                raise PolicyError(f"{key_path}[{i}]", f"Bool needs 'true' or 'false', not {t!r}")
-            wanted.add(t.lower())
-        frozen = frozenset(wanted)
-        static = lambda value: value.lower() in frozen  # noqa: E731
-    elif family is Family.BINARY:
-        blobs = []
-        for i, t in enumerate(texts):
-            blob = _as_bytes(t)
-            if blob is None:
-                raise PolicyError(f"{key_path}[{i}]", f"BinaryEquals needs base64, not {t!r}")
-            blobs.append(blob)
-        frozen_blobs = frozenset(blobs)
-        static = lambda value: _as_bytes(value) in frozen_blobs  # noqa: E731
-    elif family is Family.IP:
-        networks = []
-        for i, t in enumerate(texts):
-            try:
-                networks.append(ipaddress.ip_network(t, strict=False))
-            except ValueError:
-                raise PolicyError(
-                    f"{key_path}[{i}]", f"{base} needs an IP address or CIDR, not {t!r}"
-                ) from None
-        static = _ip_predicate(tuple(networks))
-    else:  # Null
-        wanted_absent = set()
-        for i, t in enumerate(texts):
-            if t.lower() not in ("true", "false"):
-                raise PolicyError(f"{key_path}[{i}]", f"Null needs 'true' or 'false', not {t!r}")
-            wanted_absent.add(t.lower() == "true")
-        null_wants = frozenset(wanted_absent)
-
+        static = _ordered_values(family, base, cmp, texts, key_path)
+    else:
+        static = _COMPILERS[family](base, texts, key_path)
     return ConditionEntry(
         operator=operator_name,
         key=key,
@@ -323,6 +270,77 @@ def compile_entry(
         static=static,
         dynamic=dynamic,
     )
+
+
+def _string_values(
+    family: Family, base: str, texts: tuple[str, ...], key_path: str, *, variables: bool
+) -> tuple[ValuePredicate | None, _DynamicPredicate | None]:
+    if family is Family.ARN:
+        for i, t in enumerate(texts):
+            if t != "*" and not t.startswith("arn:"):
+                raise PolicyError(f"{key_path}[{i}]", f"{base} needs an ARN, not {t!r}")
+    templates = tuple(
+        parse_template(t, f"{key_path}[{i}]") if variables else t for i, t in enumerate(texts)
+    )
+    if any(isinstance(t, Template) for t in templates):
+        return None, _DynamicPredicate(family, templates)
+    return _string_predicate(family, tuple(str(t) for t in templates)), None
+
+
+def _ordered_values(
+    family: Family, base: str, cmp: _Cmp, texts: tuple[str, ...], key_path: str
+) -> ValuePredicate:
+    parse = _as_number if family is Family.NUMERIC else _as_date
+    limits: list[float] = []
+    for i, t in enumerate(texts):
+        parsed = parse(t)
+        if parsed is None:
+            kind = "number" if family is Family.NUMERIC else "date (ISO 8601 or epoch seconds)"
+            raise PolicyError(f"{key_path}[{i}]", f"{base} needs a {kind}, not {t!r}")
+        limits.append(parsed)
+    return _ordered_predicate(parse, cmp, tuple(limits))
+
+
+def _booleans(base: str, texts: tuple[str, ...], key_path: str) -> tuple[str, ...]:
+    for i, t in enumerate(texts):
+        if t.lower() not in ("true", "false"):
+            raise PolicyError(f"{key_path}[{i}]", f"{base} needs 'true' or 'false', not {t!r}")
+    return texts
+
+
+def _bool_values(base: str, texts: tuple[str, ...], key_path: str) -> ValuePredicate:
+    wanted = frozenset(t.lower() for t in _booleans(base, texts, key_path))
+    return lambda value: value.lower() in wanted
+
+
+def _binary_values(base: str, texts: tuple[str, ...], key_path: str) -> ValuePredicate:
+    blobs = set()
+    for i, t in enumerate(texts):
+        blob = _as_bytes(t)
+        if blob is None:
+            raise PolicyError(f"{key_path}[{i}]", f"{base} needs base64, not {t!r}")
+        blobs.add(blob)
+    frozen = frozenset(blobs)
+    return lambda value: _as_bytes(value) in frozen
+
+
+def _ip_values(base: str, texts: tuple[str, ...], key_path: str) -> ValuePredicate:
+    networks = []
+    for i, t in enumerate(texts):
+        try:
+            networks.append(ipaddress.ip_network(t, strict=False))
+        except ValueError:
+            raise PolicyError(
+                f"{key_path}[{i}]", f"{base} needs an IP address or CIDR, not {t!r}"
+            ) from None
+    return _ip_predicate(tuple(networks))
+
+
+_COMPILERS: dict[Family, Callable[[str, tuple[str, ...], str], ValuePredicate]] = {
+    Family.BOOL: _bool_values,
+    Family.BINARY: _binary_values,
+    Family.IP: _ip_values,
+}
 
 
 def _ordered_predicate(

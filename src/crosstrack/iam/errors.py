@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class PolicyError(ValueError):
-    """A policy document or request that is invalid; ``path`` names where (``$.Statement[0].Effect``).
+    """An invalid policy document or request; ``path`` names where (``$.Statement[0].Effect``).
 
     The engine never guesses around bad input: a malformed policy is an error, never a silent
     allow or a silent deny.

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from crosstrack.iam.conditions import Context
@@ -59,6 +59,39 @@ class _LayerResult:
     matched: list[MatchedStatement] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """What every statement is checked against."""
+
+    action: str
+    resource: str
+    caller: Caller
+    context: Context
+    traces: list[StatementTrace] | None
+
+
+@dataclass(slots=True)
+class _Layers:
+    scp: list[_LayerResult]
+    rcp: list[_LayerResult]
+    resource: _LayerResult
+    identity: _LayerResult
+    boundary: _LayerResult | None  # None when the layer is absent
+    session: _LayerResult | None
+
+    def in_order(self) -> list[_LayerResult]:
+        present = [self.boundary, self.session]
+        return [*self.scp, *self.rcp, self.resource, self.identity, *filter(None, present)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    verdict: Verdict
+    decided_by: Layer | None
+    missing: tuple[Layer, ...]
+    reasons: tuple[Reason, ...]
+
+
 def evaluate(
     request: Request,
     *,
@@ -84,152 +117,142 @@ def evaluate(
     resource = request.resource
     if not isinstance(resource, str) or not resource:
         raise PolicyError("$.request.resource", "must be a non-empty string (an ARN or *)")
-    resource_account = _resource_account(request, caller)
+    resource_account = _resource_account(request)
     rules = rules_for(action)
     _check_layers(caller, identity_policies, permission_boundary, session_policy)
-    context = _context(request.context, caller, resource_account)
-    traces: list[StatementTrace] | None = [] if trace else None
+    subject = _Subject(
+        action=action,
+        resource=resource,
+        caller=caller,
+        context=_context(request.context, caller, resource_account),
+        traces=[] if trace else None,
+    )
 
-    def run(layer: Layer, policies: Sequence[Policy], prefix: str, *, single: bool) -> _LayerResult:
+    def run(layer: Layer, policies: Sequence[Policy], prefix: str) -> _LayerResult:
         result = _LayerResult(layer)
+        single = layer not in (Layer.SCP, Layer.RCP, Layer.IDENTITY)
         for i, policy in enumerate(policies):
             label = policy.name or (prefix if single else f"{prefix}[{i}]")
-            _analyse(policy, label, result, action, resource, caller, context, traces)
+            _analyse(policy, label, result, subject)
         return result
 
-    def one(policy: Policy | None) -> list[Policy]:
-        return [policy] if policy is not None else []
-
-    scp_levels = (
-        []
-        if caller.kind is PrincipalKind.SERVICE  # SCPs limit principals of member accounts
-        else [run(Layer.SCP, lv, f"scps[{n}]", single=False) for n, lv in enumerate(scps)]
+    layers = _Layers(
+        # SCPs limit the principals of member accounts, never service principals.
+        scp=[]
+        if caller.kind is PrincipalKind.SERVICE
+        else [run(Layer.SCP, level, f"scps[{n}]") for n, level in enumerate(scps)],
+        rcp=[run(Layer.RCP, level, f"rcps[{n}]") for n, level in enumerate(rcps)],
+        resource=run(Layer.RESOURCE_POLICY, _one(resource_policy), "resource_policy"),
+        identity=run(Layer.IDENTITY, identity_policies, "identity_policies"),
+        boundary=None
+        if permission_boundary is None
+        else run(Layer.PERMISSION_BOUNDARY, [permission_boundary], "permission_boundary"),
+        session=None
+        if session_policy is None
+        else run(Layer.SESSION_POLICY, [session_policy], "session_policy"),
     )
-    rcp_levels = [run(Layer.RCP, lv, f"rcps[{n}]", single=False) for n, lv in enumerate(rcps)]
-    res = run(Layer.RESOURCE_POLICY, one(resource_policy), "resource_policy", single=True)
-    ident = run(Layer.IDENTITY, identity_policies, "identity_policies", single=False)
-    bound = run(
-        Layer.PERMISSION_BOUNDARY, one(permission_boundary), "permission_boundary", single=True
+    outcome = _combine(layers, caller, resource_account, rules.requires_resource_allow(action))
+    decision = Decision(
+        decision=outcome.verdict,
+        decided_by=outcome.decided_by,
+        matched=tuple(m for r in layers.in_order() for m in r.matched),
+        missing_allow=outcome.missing,
+        reasons=outcome.reasons,
+        explanation="",
+        principal=caller.display,
+        action=action,
+        resource=resource,
+        resource_account=resource_account,
+        layers=_describe(caller, resource, rules, layers),
+        trace=tuple(subject.traces) if subject.traces is not None else (),
     )
-    sess = run(Layer.SESSION_POLICY, one(session_policy), "session_policy", single=True)
+    return replace(decision, explanation=render(decision, trust=rules.prefix == "sts"))
 
-    everything = [*scp_levels, *rcp_levels, res, ident, bound, sess]
-    matched = tuple(m for r in everything for m in r.matched)
-    descriptions = _describe(
-        caller,
-        resource,
-        rules,
-        scp_levels,
-        rcp_levels,
-        resource_policy,
-        identity_policies,
-        permission_boundary,
-        session_policy,
-    )
 
-    def done(
-        verdict: Verdict,
-        decided_by: Layer | None,
-        missing: Sequence[Layer],
-        reasons: Sequence[Reason],
-    ) -> Decision:
-        decision = Decision(
-            decision=verdict,
-            decided_by=decided_by,
-            matched=matched,
-            missing_allow=tuple(missing),
-            reasons=tuple(reasons),
-            explanation="",
-            principal=caller.display,
-            action=action,
-            resource=resource,
-            resource_account=resource_account,
-            layers=descriptions,
-            trace=tuple(traces) if traces is not None else (),
-        )
-        return _with_explanation(decision, rules)
+def _one(policy: Policy | None) -> list[Policy]:
+    return [policy] if policy is not None else []
 
+
+def _combine(
+    layers: _Layers, caller: Caller, resource_account: str | None, requires_resource: bool
+) -> _Outcome:
     # 1. An explicit deny in any applicable policy wins.
-    for r in everything:
+    for r in layers.in_order():
         if r.denies:
-            return done(Verdict.EXPLICIT_DENY, r.layer, (), (Reason.EXPLICIT_DENY,))
-
+            return _Outcome(Verdict.EXPLICIT_DENY, r.layer, (), (Reason.EXPLICIT_DENY,))
     missing: list[Layer] = []
     reasons: list[Reason] = []
     # 2. Every SCP level (caller's account) and RCP level (resource's account) must allow.
-    if any(not level.allows for level in scp_levels):
+    if any(not level.allows for level in layers.scp):
         missing.append(Layer.SCP)
-    if any(not level.allows for level in rcp_levels):
+    if any(not level.allows for level in layers.rcp):
         missing.append(Layer.RCP)
-
-    # 3. Resource policy and identity side.
-    grant = res.grant
-    requires_resource = rules.requires_resource_allow(action)
-    side_missing: list[Layer]
+    # 3. The resource policy and the caller's identity side.
     if caller.kind is PrincipalKind.SERVICE:
         # A service principal has no identity side: only the resource policy can allow it.
-        side_missing = [] if grant is not None else [Layer.RESOURCE_POLICY]
+        side_missing = [] if layers.resource.grant is not None else [Layer.RESOURCE_POLICY]
         granted_by = Layer.RESOURCE_POLICY
     else:
-        identity_missing: list[Layer] = []
-        if caller.kind is not PrincipalKind.ROOT and not ident.allows:
-            identity_missing.append(Layer.IDENTITY)
-        if permission_boundary is not None and not bound.allows:
-            identity_missing.append(Layer.PERMISSION_BOUNDARY)
-        if session_policy is not None and not sess.allows:
-            identity_missing.append(Layer.SESSION_POLICY)
-        limits_missing: list[Layer] = [m for m in identity_missing if m is not Layer.IDENTITY]
-        resource_missing: list[Layer] = [] if grant is not None else [Layer.RESOURCE_POLICY]
-        granted_by = Layer.IDENTITY
-        if requires_resource:
-            reasons.append(Reason.RESOURCE_POLICY_REQUIRED)
-        if caller.account != resource_account:
-            # Cross-account: the resource's account and the caller's account must both allow.
-            reasons.append(Reason.CROSS_ACCOUNT)
-            side_missing = resource_missing + identity_missing
-        elif grant is None:
-            side_missing = (resource_missing if requires_resource else []) + identity_missing
-        elif grant >= Grant.USER:
-            # Granted to the session (or IAM user) itself: other implicit denies do not count.
-            side_missing = []
-            granted_by = Layer.RESOURCE_POLICY
-        elif grant is not Grant.ACCOUNT:
-            # Granted to the role ARN (or "*"): still limited by boundary and session policy.
-            side_missing = limits_missing
-            granted_by = Layer.RESOURCE_POLICY
-            if limits_missing:
-                reasons.append(Reason.BOUNDARY_LIMITS_ROLE_GRANT)
-        else:
-            # Granted to the account: delegated to the account's identity-based policies.
-            side_missing = identity_missing
+        side_missing, granted_by = _resource_and_identity(
+            layers, caller, resource_account, requires_resource, reasons
+        )
     missing.extend(side_missing)
     if missing:
-        ordered = [layer for layer in _ORDER if layer in missing]
-        return done(Verdict.IMPLICIT_DENY, ordered[0], ordered, [*reasons, Reason.NO_ALLOW])
+        ordered = tuple(layer for layer in _ORDER if layer in missing)
+        return _Outcome(Verdict.IMPLICIT_DENY, ordered[0], ordered, (*reasons, Reason.NO_ALLOW))
     final = (
         Reason.ALLOWED_BY_RESOURCE_POLICY
         if granted_by is Layer.RESOURCE_POLICY
         else Reason.ALLOWED_BY_IDENTITY
     )
-    return done(Verdict.ALLOWED, granted_by, (), [*reasons, final])
+    return _Outcome(Verdict.ALLOWED, granted_by, (), (*reasons, final))
+
+
+def _resource_and_identity(
+    layers: _Layers,
+    caller: Caller,
+    resource_account: str | None,
+    requires_resource: bool,
+    reasons: list[Reason],
+) -> tuple[list[Layer], Layer]:
+    """The layers still lacking an Allow on the best path, and the layer that grants."""
+    grant = layers.resource.grant
+    identity_missing: list[Layer] = []
+    if caller.kind is not PrincipalKind.ROOT and not layers.identity.allows:
+        identity_missing.append(Layer.IDENTITY)  # the root user has full access to its account
+    for limit in (layers.boundary, layers.session):
+        if limit is not None and not limit.allows:
+            identity_missing.append(limit.layer)
+    limits_missing: list[Layer] = [m for m in identity_missing if m is not Layer.IDENTITY]
+    resource_missing = [] if grant is not None else [Layer.RESOURCE_POLICY]
+    if requires_resource:
+        reasons.append(Reason.RESOURCE_POLICY_REQUIRED)
+    if caller.account != resource_account:
+        # Cross-account: the resource's account and the caller's account must both allow.
+        reasons.append(Reason.CROSS_ACCOUNT)
+        return resource_missing + identity_missing, Layer.IDENTITY
+    if grant is None:
+        return (resource_missing if requires_resource else []) + identity_missing, Layer.IDENTITY
+    if grant >= Grant.USER:
+        # Granted to the session (or IAM user) itself: other implicit denies do not count.
+        return [], Layer.RESOURCE_POLICY
+    if grant is not Grant.ACCOUNT:
+        # Granted to the role ARN (or "*"): still limited by boundary and session policy.
+        if limits_missing:
+            reasons.append(Reason.BOUNDARY_LIMITS_ROLE_GRANT)
+        return limits_missing, Layer.RESOURCE_POLICY
+    # Granted to the account: delegated to the account's identity-based policies.
+    return identity_missing, Layer.IDENTITY
 
 
 _ORDER = tuple(Layer)
 
 
-def _analyse(
-    policy: Policy,
-    label: str,
-    result: _LayerResult,
-    action: str,
-    resource: str,
-    caller: Caller,
-    context: Context,
-    traces: list[StatementTrace] | None,
-) -> None:
+def _analyse(policy: Policy, label: str, result: _LayerResult, subject: _Subject) -> None:
     layer = result.layer
+    traces = subject.traces
     for st in policy.statements:
-        outcome, detail, grant = _statement_applies(st, action, resource, caller, context)
+        outcome, detail, grant = _statement_applies(st, subject)
         if traces is not None:
             traces.append(
                 StatementTrace(layer, label, st.index, st.sid, st.effect, outcome, detail)
@@ -245,38 +268,46 @@ def _analyse(
                 result.grant = grant
 
 
-def _statement_applies(
-    st: Statement, action: str, resource: str, caller: Caller, context: Context
-) -> tuple[Outcome, str | None, Grant | None]:
-    if st.actions(action) == st.not_action:
+_Verdict3 = tuple[Outcome, str | None, Grant | None]
+_APPLIES: _Verdict3 = (Outcome.APPLIES, None, None)
+
+
+def _statement_applies(st: Statement, subject: _Subject) -> _Verdict3:
+    if st.actions(subject.action) == st.not_action:
         return Outcome.ACTION_NOT_MATCHED, None, None
     if st.resources is not None:
-        matcher = st.resource_matcher
-        if matcher is None:
-            try:
-                matcher = _resolved_matcher(st.resources, context)
-            except UnresolvedVariable as exc:
-                return Outcome.VARIABLE_UNRESOLVED, exc.name, None
-        if matcher(resource) == st.not_resource:
-            return Outcome.RESOURCE_NOT_MATCHED, None, None
+        miss = _resource_miss(st, subject)
+        if miss is not None:
+            return miss
     grant: Grant | None = None
     if st.principals is not None:
         if st.not_principal:
-            if st.principals.excludes(caller):
-                return Outcome.PRINCIPAL_NOT_MATCHED, None, None
-            grant = Grant.ANYONE
+            grant = None if st.principals.excludes(subject.caller) else Grant.ANYONE
         else:
-            grant = st.principals.grant_for(caller)
-            if grant is None:
-                return Outcome.PRINCIPAL_NOT_MATCHED, None, None
+            grant = st.principals.grant_for(subject.caller)
+        if grant is None:
+            return Outcome.PRINCIPAL_NOT_MATCHED, None, None
     for entry in st.conditions:
         try:
-            holds = entry.holds(context)
+            holds = entry.holds(subject.context)
         except UnresolvedVariable as exc:
             return Outcome.VARIABLE_UNRESOLVED, exc.name, None
         if not holds:
             return Outcome.CONDITION_FALSE, f"{entry.operator} {entry.key}", None
-    return Outcome.APPLIES, None, grant
+    return (Outcome.APPLIES, None, grant) if grant is not None else _APPLIES
+
+
+def _resource_miss(st: Statement, subject: _Subject) -> _Verdict3 | None:
+    matcher = st.resource_matcher
+    if matcher is None:
+        assert st.resources is not None
+        try:
+            matcher = _resolved_matcher(st.resources, subject.context)
+        except UnresolvedVariable as exc:
+            return Outcome.VARIABLE_UNRESOLVED, exc.name, None
+    if matcher(subject.resource) == st.not_resource:
+        return Outcome.RESOURCE_NOT_MATCHED, None, None
+    return None
 
 
 def _resolved_matcher(resources: tuple[str | Template, ...], context: Context) -> Matcher:
@@ -289,7 +320,7 @@ def _cached_arn_set(patterns: tuple[str, ...]) -> Matcher:
     return compile_arn_set(patterns)
 
 
-def _resource_account(request: Request, caller: Caller) -> str | None:
+def _resource_account(request: Request) -> str | None:
     given = request.resource_account
     if given is not None and (not isinstance(given, str) or not _ACCOUNT.match(given)):
         raise PolicyError(
@@ -387,15 +418,7 @@ def _derived(
 
 
 def _describe(
-    caller: Caller,
-    resource: str,
-    rules: ServiceRules,
-    scp_levels: Sequence[_LayerResult],
-    rcp_levels: Sequence[_LayerResult],
-    resource_policy: Policy | None,
-    identity_policies: Sequence[Policy],
-    permission_boundary: Policy | None,
-    session_policy: Policy | None,
+    caller: Caller, resource: str, rules: ServiceRules, layers: _Layers
 ) -> dict[Layer, str]:
     who = caller.display
     out = {
@@ -404,18 +427,12 @@ def _describe(
         Layer.PERMISSION_BOUNDARY: f"the permissions boundary of {who}",
         Layer.SESSION_POLICY: f"the session policy of {caller.arn}",
     }
-    if scp_levels:
-        failing = [str(n) for n, level in enumerate(scp_levels) if not level.allows]
-        where = f" at level {', '.join(failing)}" if failing else ""
-        out[Layer.SCP] = f"the service control policies{where}"
-    if rcp_levels:
-        failing = [str(n) for n, level in enumerate(rcp_levels) if not level.allows]
-        where = f" at level {', '.join(failing)}" if failing else ""
-        out[Layer.RCP] = f"the resource control policies{where}"
+    for layer, levels, what in (
+        (Layer.SCP, layers.scp, "service control policies"),
+        (Layer.RCP, layers.rcp, "resource control policies"),
+    ):
+        if levels:
+            failing = [str(n) for n, level in enumerate(levels) if not level.allows]
+            where = f" at level {', '.join(failing)}" if failing else ""
+            out[layer] = f"the {what}{where}"
     return out
-
-
-def _with_explanation(decision: Decision, rules: ServiceRules) -> Decision:
-    from dataclasses import replace
-
-    return replace(decision, explanation=render(decision, trust=rules.prefix == "sts"))

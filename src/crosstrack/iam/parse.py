@@ -44,7 +44,8 @@ _STATEMENT_KEYS = frozenset(
         "Condition",
     }
 )
-# service prefix ":" action name; wildcards allowed in both (reference_policies_elements_action.html)
+# service prefix ":" action name, wildcards allowed in both
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html)
 _ACTION = re.compile(r"^[A-Za-z0-9*?-]+:[A-Za-z0-9*?_.-]+$")
 _WITH_PRINCIPAL = frozenset({PolicyKind.RESOURCE, PolicyKind.TRUST, PolicyKind.RCP})
 
@@ -138,7 +139,8 @@ def _compile(document: Mapping[str, Any], kind: PolicyKind) -> Policy:
     for index, (item, path) in enumerate(zip(raw_statements, paths, strict=True)):
         statement = _statement(item, index, path, kind, variables=version == VERSION_2012)
         if statement.sid is not None:
-            # "the Sid value must be unique within a JSON policy" (reference_policies_elements_sid.html)
+            # "the Sid value must be unique within a JSON policy"
+            # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html)
             if statement.sid in sids:
                 raise PolicyError(f"{path}.Sid", f"duplicate Sid {statement.sid!r}")
             sids.add(statement.sid)
@@ -163,6 +165,10 @@ def _one_of(item: Mapping[str, Any], a: str, b: str, path: str) -> str | None:
     return a if a in item else b if b in item else None
 
 
+def _where(item: Mapping[str, Any], path: str, key: str, i: int) -> str:
+    return f"{path}.{key}[{i}]" if isinstance(item[key], list) else f"{path}.{key}"
+
+
 def _statement(item: Any, index: int, path: str, kind: PolicyKind, *, variables: bool) -> Statement:
     if not isinstance(item, Mapping):
         raise PolicyError(path, "a statement must be a JSON object")
@@ -177,81 +183,84 @@ def _statement(item: Any, index: int, path: str, kind: PolicyKind, *, variables:
         raise PolicyError(
             f"{path}.Effect", f"Effect must be 'Allow' or 'Deny', not {effect_text!r}"
         )
-    effect = Effect(effect_text)
-
-    action_key = _one_of(item, "Action", "NotAction", path)
-    if action_key is None:
-        raise PolicyError(path, "a statement needs Action or NotAction")
-    actions = _strings(item[action_key], f"{path}.{action_key}", action_key)
-    for i, action in enumerate(actions):
-        if action != "*" and not _ACTION.match(action):
-            where = (
-                f"{path}.{action_key}[{i}]"
-                if isinstance(item[action_key], list)
-                else f"{path}.{action_key}"
-            )
-            raise PolicyError(where, f"malformed action {action!r} (expected service:action)")
-
-    resource_key = _one_of(item, "Resource", "NotResource", path)
-    resources: tuple[str | Template, ...] | None = None
-    resource_matcher = None
-    if resource_key is None:
-        if kind is not PolicyKind.TRUST:
-            raise PolicyError(
-                path, f"a statement in a {kind.value} policy needs Resource or NotResource"
-            )
-    else:
-        raw_resources = _strings(item[resource_key], f"{path}.{resource_key}", resource_key)
-        compiled: list[str | Template] = []
-        for i, resource in enumerate(raw_resources):
-            where = (
-                f"{path}.{resource_key}[{i}]"
-                if isinstance(item[resource_key], list)
-                else f"{path}.{resource_key}"
-            )
-            if resource != "*" and (not resource.startswith("arn:") or resource.count(":") < 5):
-                raise PolicyError(
-                    where,
-                    f"malformed ARN {resource!r} (expected arn:partition:service:region:account:resource or *)",
-                )
-            compiled.append(parse_template(resource, where) if variables else resource)
-        resources = tuple(compiled)
-        if not any(isinstance(r, Template) for r in resources):
-            resource_matcher = compile_arn_set(tuple(str(r) for r in resources))
-
-    principal_key = _one_of(item, "Principal", "NotPrincipal", path)
-    principals: PrincipalSet | None = None
-    if kind in _WITH_PRINCIPAL:
-        if principal_key is None:
-            raise PolicyError(
-                path, f"a statement in a {kind.value} policy needs Principal or NotPrincipal"
-            )
-        principals = compile_principal(item[principal_key], f"{path}.{principal_key}")
-        if kind is PolicyKind.RCP and (principal_key != "Principal" or not principals.anyone):
-            # RCPs only take "Principal": "*" (orgs_manage_policies_rcps_syntax.html).
-            raise PolicyError(
-                f"{path}.{principal_key}", 'an RCP statement must use "Principal": "*"'
-            )
-    elif principal_key is not None:
-        raise PolicyError(
-            f"{path}.{principal_key}",
-            f"{principal_key} is not allowed in a {kind.value} policy (only in resource-based policies)",
-        )
-
+    action_key, actions = _actions(item, path)
+    resource_key, resources = _resources(item, path, kind, variables=variables)
+    principal_key, principals = _principals(item, path, kind)
     conditions: tuple[ConditionEntry, ...] = ()
     if "Condition" in item:
         conditions = compile_block(item["Condition"], variables=variables, path=f"{path}.Condition")
-
+    static = resources is not None and not any(isinstance(r, Template) for r in resources)
     return Statement(
         index=index,
         sid=sid,
-        effect=effect,
+        effect=Effect(effect_text),
         actions=compile_glob_set(actions, ignore_case=True),
         not_action=action_key == "NotAction",
         resources=resources,
-        resource_matcher=resource_matcher,
+        resource_matcher=(
+            compile_arn_set(tuple(str(r) for r in resources or ())) if static else None
+        ),
         not_resource=resource_key == "NotResource",
         principals=principals,
         not_principal=principal_key == "NotPrincipal",
         conditions=conditions,
     )
+
+
+def _actions(item: Mapping[str, Any], path: str) -> tuple[str, tuple[str, ...]]:
+    key = _one_of(item, "Action", "NotAction", path)
+    if key is None:
+        raise PolicyError(path, "a statement needs Action or NotAction")
+    actions = _strings(item[key], f"{path}.{key}", key)
+    for i, action in enumerate(actions):
+        if action != "*" and not _ACTION.match(action):
+            raise PolicyError(
+                _where(item, path, key, i), f"malformed action {action!r} (expected service:action)"
+            )
+    return key, actions
+
+
+def _resources(
+    item: Mapping[str, Any], path: str, kind: PolicyKind, *, variables: bool
+) -> tuple[str | None, tuple[str | Template, ...] | None]:
+    key = _one_of(item, "Resource", "NotResource", path)
+    if key is None:
+        if kind is not PolicyKind.TRUST:
+            raise PolicyError(
+                path, f"a statement in a {kind.value} policy needs Resource or NotResource"
+            )
+        return None, None
+    compiled: list[str | Template] = []
+    for i, resource in enumerate(_strings(item[key], f"{path}.{key}", key)):
+        where = _where(item, path, key, i)
+        if resource != "*" and (not resource.startswith("arn:") or resource.count(":") < 5):
+            raise PolicyError(
+                where,
+                f"malformed ARN {resource!r} "
+                "(expected arn:partition:service:region:account:resource or *)",
+            )
+        compiled.append(parse_template(resource, where) if variables else resource)
+    return key, tuple(compiled)
+
+
+def _principals(
+    item: Mapping[str, Any], path: str, kind: PolicyKind
+) -> tuple[str | None, PrincipalSet | None]:
+    key = _one_of(item, "Principal", "NotPrincipal", path)
+    if kind not in _WITH_PRINCIPAL:
+        if key is not None:
+            raise PolicyError(
+                f"{path}.{key}",
+                f"{key} is not allowed in a {kind.value} policy (only in resource-based policies)",
+            )
+        return None, None
+    if key is None:
+        raise PolicyError(
+            path, f"a statement in a {kind.value} policy needs Principal or NotPrincipal"
+        )
+    principals = compile_principal(item[key], f"{path}.{key}")
+    if kind is PolicyKind.RCP and (key != "Principal" or not principals.anyone):
+        # RCPs only take "Principal": "*"
+        # (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html).
+        raise PolicyError(f"{path}.{key}", 'an RCP statement must use "Principal": "*"')
+    return key, principals

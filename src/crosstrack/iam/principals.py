@@ -114,7 +114,17 @@ def parse_caller(principal: str, principal_arn: str | None = None) -> Caller:
         name = rest.rsplit("/", 1)[1]
         ids = (("arn:" + principal, Grant.ROLE), acct)
         return Caller(PrincipalKind.ROLE, principal, account, partition, principal, name, ids)
-    if service == "sts" and rest.startswith("assumed-role/"):
+    if service == "sts":
+        return _sts_caller(principal, principal_arn, partition, account, rest)
+    raise PolicyError(path, f"unsupported principal {principal!r}")
+
+
+def _sts_caller(
+    principal: str, principal_arn: str | None, partition: str, account: str, rest: str
+) -> Caller:
+    path = "$.request.principal"
+    acct = ("account:" + account, Grant.ACCOUNT)
+    if rest.startswith("assumed-role/"):
         parts = rest.split("/")
         if len(parts) != 3 or not parts[1] or not parts[2]:
             raise PolicyError(path, f"{principal!r}: expected assumed-role/<role-name>/<session>")
@@ -140,7 +150,7 @@ def parse_caller(principal: str, principal_arn: str | None = None) -> Caller:
             role_name,
             session_ids,
         )
-    if service == "sts" and rest.startswith("federated-user/") and len(rest) > 15:
+    if rest.startswith("federated-user/") and len(rest) > 15:
         name = rest.split("/", 1)[1]
         fed_ids: list[tuple[str, Grant]] = [("arn:" + principal, Grant.SESSION), acct]
         if principal_arn is not None:
