@@ -29,14 +29,13 @@ def import_us(modules: str) -> int:
         text=True,
         check=True,
     )
+    wanted = {m.strip() for m in modules.split(",")}
     total = 0
     for line in proc.stderr.splitlines():
-        # "import time: self [us] | cumulative | imported package"; top-level rows have no indent.
-        if not line.startswith("import time:") or "|" not in line:
-            continue
+        # "import time: self [us] | cumulative | imported package"; only the rows of the
+        # modules asked for count, so interpreter start-up (site, encodings) is excluded.
         parts = line.split("|")
-        name = parts[2]
-        if name.strip() and not name.startswith("  ") and parts[1].strip().isdigit():
+        if len(parts) == 3 and parts[2].strip() in wanted and parts[1].strip().isdigit():
             total += int(parts[1])
     return total
 
