@@ -106,7 +106,8 @@ def discover(account: str, region: str = REGION) -> list[ScheduledTarget]:
 
     found = []
     backend = scheduler_backends[account][region]
-    for schedule in backend.list_schedules(None, None):
+    schedules = [s for group in backend.schedule_groups.values() for s in group.schedules.values()]
+    for schedule in schedules:
         target: dict[str, Any] = schedule.target or {}
         arn = str(target.get("Arn", ""))
         if schedule.state != "ENABLED" or ":lambda:" not in arn or ":function:" not in arn:
