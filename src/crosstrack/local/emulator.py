@@ -16,7 +16,13 @@ from crosstrack.local.audit import AuditLog
 from crosstrack.local.bootstrap import OperatorCredentials
 from crosstrack.local.decisions import Decider, Simulate, Verdict, load_engine
 from crosstrack.local.errors import LocalAWSError, MissingDependencyError
-from crosstrack.local.server import Listener, RecordingApp, listen, port_is_free
+from crosstrack.local.server import (
+    Listener,
+    RecordingApp,
+    RequestCounter,
+    listen,
+    port_is_free,
+)
 from crosstrack.local.service_access import ServiceCredentials
 
 _STATE_DIRS = ("tls", "aws")
@@ -63,6 +69,7 @@ class LocalAWS:
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
         self._decider: Decider | None = None
+        self._counter = RequestCounter()
         self._started = False
         self.audit_log = self.workdir / "audit.jsonl"
         self.ca_bundle = self.workdir / "tls" / "ca.pem"
@@ -116,11 +123,14 @@ class LocalAWS:
 
                 moto_app = DomainDispatcherApplication(create_backend_app)
                 https = listen(
-                    RecordingApp(moto_app, secure=True), self._port, tls=tls, name="https"
+                    RecordingApp(moto_app, secure=True, counter=self._counter),
+                    self._port,
+                    tls=tls,
+                    name="https",
                 )
                 self._listeners.append(https)
                 http = listen(
-                    RecordingApp(moto_app, secure=False),
+                    RecordingApp(moto_app, secure=False, counter=self._counter),
                     self._http_port or 0,
                     tls=None,
                     name="http",
@@ -172,6 +182,11 @@ class LocalAWS:
     @property
     def running(self) -> bool:
         return self._started
+
+    @property
+    def requests_served(self) -> int:
+        """Requests that reached moto since start (each leaves at least one audit line)."""
+        return self._counter.value
 
     # ------------------------------------------------------------------- clients
     def env(self) -> dict[str, str]:

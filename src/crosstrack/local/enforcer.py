@@ -503,7 +503,7 @@ class Enforcer:
             verdict = self.decider.refuse(
                 question,
                 explanation=f"the role {role_arn} does not exist, so nothing can assume it",
-                decided_by="resource",
+                decided_by="resource_policy",
                 via=self._via(wire),
                 request_id=wire.request_id,
             )

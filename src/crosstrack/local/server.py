@@ -41,12 +41,25 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return b""
 
 
+class RequestCounter:
+    """How many requests reached moto: each must have left at least one audit line."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def increment(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
 class RecordingApp:
     """Keep the exact request for the enforcement layer, then hand it to moto."""
 
-    def __init__(self, inner: WsgiApp, *, secure: bool) -> None:
+    def __init__(self, inner: WsgiApp, *, secure: bool, counter: RequestCounter) -> None:
         self.inner = inner
         self.secure = secure
+        self.counter = counter
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
@@ -54,6 +67,7 @@ class RecordingApp:
             # moto's admin API resets or dumps every account without authentication.
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found\n"]
+        self.counter.increment()
         body = _read_body(environ)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))

@@ -112,7 +112,7 @@ def service_session(
         verdict = decider.refuse(
             question,
             explanation=f"the role {role_arn} does not exist, so nothing can assume it",
-            decided_by="resource",
+            decided_by="resource_policy",
             via=VIA,
             request_id=request_id,
         )

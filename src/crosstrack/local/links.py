@@ -1,0 +1,245 @@
+"""The links of the trust chain (design.md), how to break each one on purpose, and how
+to read from the audit log which decision allowed or denied each.
+
+A breakage is what an administrator's careless console edit would do: it changes one
+policy document in the emulator's own state (as that account's administrator, outside the
+deployed identities' permissions) and returns a function that puts the document back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from crosstrack.local.accounts import ACCOUNT_A, ACCOUNT_B
+
+# The names of `crosstrack demo --break`, in chain order.
+LINKS: Final = (
+    "schedule-invoke",
+    "logs",
+    "a-trust",
+    "a-assume",
+    "b-trust",
+    "b-s3",
+    "bucket-policy",
+    "deploy-role",
+)
+
+DESCRIPTIONS: Final[Mapping[str, str]] = {
+    "schedule-invoke": "remove lambda:InvokeFunction from the schedule's role",
+    "logs": "remove the CloudWatch Logs statements from role A's policy",
+    "a-trust": "make role A trust ec2.amazonaws.com instead of lambda.amazonaws.com",
+    "a-assume": "remove sts:AssumeRole on role B from role A's policy",
+    "b-trust": "make role B trust the operator user instead of role A",
+    "b-s3": "delete role B's S3 permissions",
+    "bucket-policy": "add a bucket-policy statement denying s3:PutObject to role B",
+    "deploy-role": "make B's terraform role trust nobody from account A",
+}
+
+Restore = Callable[[], None]
+
+
+class LinkError(ValueError):
+    """An unknown link name, or a deployment that lacks what the link needs."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The deployed names the links refer to (from Terraform's outputs)."""
+
+    function_name: str
+    function_arn: str
+    role_a_arn: str
+    role_b_arn: str
+    schedule_role_arn: str
+    bucket: str
+    object_key: str = "iss_position.txt"
+
+
+def _iam(account: str) -> Any:
+    from moto.iam.models import iam_backends
+
+    return iam_backends[account]["global"]
+
+
+def _s3(account: str) -> Any:
+    from moto.s3.models import s3_backends
+
+    return s3_backends[account]["global"]
+
+
+def _role_name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def _actions(statement: Mapping[str, Any]) -> list[str]:
+    action = statement.get("Action", [])
+    return [action] if isinstance(action, str) else list(action)
+
+
+def _rewrite_role_policies(
+    account: str, role_arn: str, keep: Callable[[Mapping[str, Any]], bool]
+) -> Restore:
+    """Drop the statements ``keep`` rejects from every inline policy of the role."""
+    iam = _iam(account)
+    role = iam.get_role(_role_name(role_arn))
+    saved = dict(role.policies)
+    for name, document in saved.items():
+        parsed = json.loads(document)
+        statements = parsed.get("Statement", [])
+        statements = [statements] if isinstance(statements, dict) else statements
+        kept = [s for s in statements if keep(s)]
+        if kept:
+            role.policies[name] = json.dumps({**parsed, "Statement": kept})
+        else:
+            del role.policies[name]
+
+    def restore() -> None:
+        role.policies.clear()
+        role.policies.update(saved)
+
+    return restore
+
+
+def _replace_trust(account: str, role_arn: str, principal: Mapping[str, str]) -> Restore:
+    role = _iam(account).get_role(_role_name(role_arn))
+    saved = role.assume_role_policy_document
+    role.assume_role_policy_document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}],
+        }
+    )
+
+    def restore() -> None:
+        role.assume_role_policy_document = saved
+
+    return restore
+
+
+def _deny_put_in_bucket_policy(dep: Deployment) -> Restore:
+    s3 = _s3(ACCOUNT_B)
+    saved = s3.get_bucket_policy(dep.bucket)
+    policy = json.loads(saved) if saved else {"Version": "2012-10-17", "Statement": []}
+    policy["Statement"] = [
+        *policy.get("Statement", []),
+        {
+            "Sid": "DemoBreakDenyRoleBWrites",
+            "Effect": "Deny",
+            "Principal": {"AWS": dep.role_b_arn},
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{dep.bucket}/*",
+        },
+    ]
+    s3.put_bucket_policy(dep.bucket, json.dumps(policy).encode())
+
+    def restore() -> None:
+        if saved:
+            s3.put_bucket_policy(dep.bucket, saved)
+        else:
+            s3.delete_bucket_policy(dep.bucket)
+
+    return restore
+
+
+def break_deploy_role() -> Restore:
+    """B's ``terraform`` role stops trusting account A (before a deploy)."""
+    return _replace_trust(
+        ACCOUNT_B,
+        f"arn:aws:iam::{ACCOUNT_B}:role/terraform",
+        {"AWS": f"arn:aws:iam::{ACCOUNT_B}:root"},
+    )
+
+
+def break_link(link: str, dep: Deployment) -> Restore:
+    """Break ``link`` of the deployed chain; return the function that restores it."""
+
+    def not_logs(s: Mapping[str, Any]) -> bool:
+        return not any(a.lower().startswith("logs:") for a in _actions(s))
+
+    def not_assume(s: Mapping[str, Any]) -> bool:
+        return not any(a.lower() == "sts:assumerole" for a in _actions(s))
+
+    def not_invoke(s: Mapping[str, Any]) -> bool:
+        return not any(a.lower() == "lambda:invokefunction" for a in _actions(s))
+
+    breakers: dict[str, Callable[[], Restore]] = {
+        "schedule-invoke": lambda: _rewrite_role_policies(
+            ACCOUNT_A, dep.schedule_role_arn, not_invoke
+        ),
+        "logs": lambda: _rewrite_role_policies(ACCOUNT_A, dep.role_a_arn, not_logs),
+        "a-trust": lambda: _replace_trust(
+            ACCOUNT_A, dep.role_a_arn, {"Service": "ec2.amazonaws.com"}
+        ),
+        "a-assume": lambda: _rewrite_role_policies(ACCOUNT_A, dep.role_a_arn, not_assume),
+        "b-trust": lambda: _replace_trust(
+            ACCOUNT_B, dep.role_b_arn, {"AWS": f"arn:aws:iam::{ACCOUNT_A}:user/operator"}
+        ),
+        "b-s3": lambda: _rewrite_role_policies(ACCOUNT_B, dep.role_b_arn, lambda _s: False),
+        "bucket-policy": lambda: _deny_put_in_bucket_policy(dep),
+        "deploy-role": break_deploy_role,
+    }
+    if link not in breakers:
+        raise LinkError(f"unknown link {link!r}; choose one of {', '.join(LINKS)}")
+    return breakers[link]()
+
+
+# ----------------------------------------------------------------------- chain table
+@dataclass(frozen=True)
+class ChainRow:
+    """One link of the chain and the audit entry that decided it (None: not seen)."""
+
+    number: str
+    link: str
+    entry: Mapping[str, Any] | None
+    statement: str
+
+    @property
+    def ok(self) -> bool:
+        return self.entry is not None and self.entry.get("decision") == "allowed"
+
+
+def _statement(entry: Mapping[str, Any], layer: str) -> str:
+    for match in entry.get("matched") or []:
+        if match.get("layer") == layer and match.get("effect") == "Allow":
+            sid = match.get("sid")
+            return f"{match.get('policy')}" + (f" [{sid}]" if sid else "")
+    return ""
+
+
+def chain_rows(entries: Iterable[Mapping[str, Any]], dep: Deployment) -> list[ChainRow]:
+    """The newest audit entry for each link of design.md's chain."""
+    latest: dict[str, Mapping[str, Any]] = {}
+    object_arn_prefix = f"arn:aws:s3:::{dep.bucket}/"
+    for e in entries:
+        action, resource, principal = e.get("action"), e.get("resource", ""), e.get("principal")
+        if action == "lambda:InvokeFunction" and dep.function_name in str(resource):
+            latest["invoke"] = e
+        elif action == "logs:PutLogEvents" and dep.function_name in str(resource):
+            latest["logs"] = e
+        elif action == "sts:AssumeRole" and resource == dep.role_a_arn:
+            if principal == "lambda.amazonaws.com":
+                latest["a-trust"] = e
+        elif action == "sts:AssumeRole" and resource == dep.role_b_arn:
+            latest["b"] = e
+        elif action == "s3:PutObject" and str(resource).startswith(object_arn_prefix):
+            latest["s3"] = e
+
+    def row(number: str, link: str, key: str, layer: str) -> ChainRow:
+        entry = latest.get(key)
+        text = _statement(entry, layer) if entry else ""
+        if entry and layer == "bucket" and entry.get("decision") == "allowed":
+            text = "no Deny matched in the bucket policy"
+        return ChainRow(number, link, entry, text)
+
+    return [
+        row("0", "the schedule may invoke the function", "invoke", "identity"),
+        row("0", "the function may write its logs", "logs", "identity"),
+        row("1", "lambda.amazonaws.com may assume role A", "a-trust", "resource_policy"),
+        row("2", "role A may call sts:AssumeRole on role B", "b", "identity"),
+        row("3", "role B trusts role A", "b", "resource_policy"),
+        row("4", "role B may s3:PutObject on the log object", "s3", "identity"),
+        row("5", "the bucket policy does not deny", "s3", "bucket"),
+    ]
