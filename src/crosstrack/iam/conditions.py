@@ -205,6 +205,7 @@ def _scalar(value: Any, path: str) -> str:
     raise PolicyError(path, f"condition value must be a string, number or boolean, not {value!r}")
 
 
+@lru_cache(maxsize=4096)
 def _as_number(text: str) -> float | None:
     try:
         number = float(text)
@@ -213,6 +214,7 @@ def _as_number(text: str) -> float | None:
     return None if math.isnan(number) or math.isinf(number) else number
 
 
+@lru_cache(maxsize=4096)
 def _as_date(text: str) -> float | None:
     """Seconds since the epoch from ISO 8601 or an epoch number (both accepted by AWS)."""
     number = _as_number(text)
@@ -357,11 +359,18 @@ def _ordered_predicate(
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+@lru_cache(maxsize=4096)
+def _as_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.split("/", 1)[0])
+    except ValueError:
+        return None
+
+
 def _ip_predicate(networks: tuple[IpNetwork, ...]) -> ValuePredicate:
     def predicate(value: str) -> bool:
-        try:
-            address = ipaddress.ip_address(value.split("/", 1)[0])
-        except ValueError:
+        address = _as_address(value)
+        if address is None:
             return False
         return any(address.version == n.version and address in n for n in networks)
 

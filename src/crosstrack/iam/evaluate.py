@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from crosstrack.iam.conditions import Context
 from crosstrack.iam.errors import PolicyError
-from crosstrack.iam.explain import render
 from crosstrack.iam.model import (
     Decision,
     Effect,
@@ -42,7 +41,7 @@ from crosstrack.iam.model import (
     Verdict,
 )
 from crosstrack.iam.principals import Caller, Grant, PrincipalKind, parse_caller
-from crosstrack.iam.services import ServiceRules, rules_for
+from crosstrack.iam.services import rules_for
 from crosstrack.iam.variables import Template, UnresolvedVariable
 from crosstrack.iam.wildcards import Matcher, compile_arn_set
 
@@ -128,45 +127,57 @@ def evaluate(
         traces=[] if trace else None,
     )
 
-    def run(layer: Layer, policies: Sequence[Policy], prefix: str) -> _LayerResult:
-        result = _LayerResult(layer)
-        single = layer not in (Layer.SCP, Layer.RCP, Layer.IDENTITY)
-        for i, policy in enumerate(policies):
-            label = policy.name or (prefix if single else f"{prefix}[{i}]")
-            _analyse(policy, label, result, subject)
-        return result
-
     layers = _Layers(
         # SCPs limit the principals of member accounts, never service principals.
         scp=[]
         if caller.kind is PrincipalKind.SERVICE
-        else [run(Layer.SCP, level, f"scps[{n}]") for n, level in enumerate(scps)],
-        rcp=[run(Layer.RCP, level, f"rcps[{n}]") for n, level in enumerate(rcps)],
-        resource=run(Layer.RESOURCE_POLICY, _one(resource_policy), "resource_policy"),
-        identity=run(Layer.IDENTITY, identity_policies, "identity_policies"),
+        else [_run(Layer.SCP, level, f"scps[{n}]", subject) for n, level in enumerate(scps)],
+        rcp=[_run(Layer.RCP, level, f"rcps[{n}]", subject) for n, level in enumerate(rcps)],
+        resource=_run(Layer.RESOURCE_POLICY, _one(resource_policy), "resource_policy", subject),
+        identity=_run(Layer.IDENTITY, identity_policies, "identity_policies", subject),
         boundary=None
         if permission_boundary is None
-        else run(Layer.PERMISSION_BOUNDARY, [permission_boundary], "permission_boundary"),
+        else _run(
+            Layer.PERMISSION_BOUNDARY, (permission_boundary,), "permission_boundary", subject
+        ),
         session=None
         if session_policy is None
-        else run(Layer.SESSION_POLICY, [session_policy], "session_policy"),
+        else _run(Layer.SESSION_POLICY, (session_policy,), "session_policy", subject),
     )
     outcome = _combine(layers, caller, resource_account, rules.requires_resource_allow(action))
-    decision = Decision(
+    return Decision(
         decision=outcome.verdict,
         decided_by=outcome.decided_by,
         matched=tuple(m for r in layers.in_order() for m in r.matched),
         missing_allow=outcome.missing,
         reasons=outcome.reasons,
-        explanation="",
         principal=caller.display,
+        caller=caller.arn,
         action=action,
         resource=resource,
         resource_account=resource_account,
-        layers=_describe(caller, resource, rules, layers),
+        resource_policy_label=rules.describe(resource),
+        trust=rules.prefix == "sts",
+        scp_levels_failing=_failing(layers.scp) if layers.scp else None,
+        rcp_levels_failing=_failing(layers.rcp) if layers.rcp else None,
         trace=tuple(subject.traces) if subject.traces is not None else (),
     )
-    return replace(decision, explanation=render(decision, trust=rules.prefix == "sts"))
+
+
+def _failing(levels: list[_LayerResult]) -> tuple[int, ...]:
+    return tuple(n for n, level in enumerate(levels) if not level.allows)
+
+
+_SINGLE = frozenset({Layer.RESOURCE_POLICY, Layer.PERMISSION_BOUNDARY, Layer.SESSION_POLICY})
+
+
+def _run(layer: Layer, policies: Sequence[Policy], prefix: str, subject: _Subject) -> _LayerResult:
+    result = _LayerResult(layer)
+    single = layer in _SINGLE
+    for i, policy in enumerate(policies):
+        label = policy.name or (prefix if single else f"{prefix}[{i}]")
+        _analyse(policy, label, result, subject)
+    return result
 
 
 def _one(policy: Policy | None) -> list[Policy]:
@@ -251,7 +262,9 @@ _ORDER = tuple(Layer)
 def _analyse(policy: Policy, label: str, result: _LayerResult, subject: _Subject) -> None:
     layer = result.layer
     traces = subject.traces
-    for st in policy.statements:
+    # Without a trace only the statements matching the action need a look (cached per action).
+    candidates = policy.statements if traces is not None else policy.statements_for(subject.action)
+    for st in candidates:
         outcome, detail, grant = _statement_applies(st, subject)
         if traces is not None:
             traces.append(
@@ -415,24 +428,3 @@ def _derived(
     if resource_account:
         keys["aws:resourceaccount"] = resource_account
     return tuple((k, (v,)) for k, v in keys.items())
-
-
-def _describe(
-    caller: Caller, resource: str, rules: ServiceRules, layers: _Layers
-) -> dict[Layer, str]:
-    who = caller.display
-    out = {
-        Layer.RESOURCE_POLICY: rules.describe(resource),
-        Layer.IDENTITY: f"the identity-based policies of {who}",
-        Layer.PERMISSION_BOUNDARY: f"the permissions boundary of {who}",
-        Layer.SESSION_POLICY: f"the session policy of {caller.arn}",
-    }
-    for layer, levels, what in (
-        (Layer.SCP, layers.scp, "service control policies"),
-        (Layer.RCP, layers.rcp, "resource control policies"),
-    ):
-        if levels:
-            failing = [str(n) for n, level in enumerate(levels) if not level.allows]
-            where = f" at level {', '.join(failing)}" if failing else ""
-            out[layer] = f"the {what}{where}"
-    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 from crosstrack.iam.conditions import ConditionEntry
 from crosstrack.iam.principals import PrincipalSet
@@ -83,6 +84,19 @@ class Policy:
     statements: tuple[Statement, ...]
     id: str | None = None
     name: str | None = None  # set by the caller to label results ("AllowAssumeB")
+    # statements whose Action/NotAction matches, per lower-cased action (filled on demand;
+    # shared by every copy of the policy, so the hot path matches each action once)
+    by_action: dict[str, tuple[Statement, ...]] = field(default_factory=dict, compare=False)
+
+    def statements_for(self, action: str) -> tuple[Statement, ...]:
+        """The statements whose Action/NotAction element matches ``action``."""
+        key = action.lower()
+        found = self.by_action.get(key)
+        if found is None:
+            found = tuple(st for st in self.statements if st.actions(action) != st.not_action)
+            if len(self.by_action) < 256:  # bounded: actions come from requests
+                self.by_action[key] = found
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,27 +173,60 @@ class Reason(Enum):
     BOUNDARY_LIMITS_ROLE_GRANT = "boundary-limits-role-grant"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Decision:
-    """The engine's answer, with everything an explanation needs."""
+    """The engine's answer, with everything an explanation needs.
+
+    ``layers`` (how a sentence names each layer) and ``explanation`` (the one sentence) are
+    rendered from these fields on first access, so the emulator's hot path never pays for text.
+    """
 
     decision: Verdict
     decided_by: Layer | None
     matched: tuple[MatchedStatement, ...]
     missing_allow: tuple[Layer, ...]
     reasons: tuple[Reason, ...]
-    explanation: str
-    principal: str  # as displayed (role ARN for a session)
+    principal: str  # as displayed (the role ARN for a session)
+    caller: str  # the request's principal as given (the session ARN for a session)
     action: str
     resource: str
     resource_account: str | None
-    layers: Mapping[Layer, str]  # human descriptions of the layers that took part
+    resource_policy_label: str  # "the trust policy of arn:...", "the bucket policy of b"
+    trust: bool  # the resource policy is a trust policy (its label names the role)
+    scp_levels_failing: tuple[int, ...] | None  # None: no SCPs apply
+    rcp_levels_failing: tuple[int, ...] | None
     trace: tuple[StatementTrace, ...] = ()
 
     @property
     def allowed(self) -> bool:
         """True when the request is allowed."""
         return self.decision is Verdict.ALLOWED
+
+    @cached_property
+    def layers(self) -> Mapping[Layer, str]:
+        """How a sentence names each layer that took part."""
+        out = {
+            Layer.RESOURCE_POLICY: self.resource_policy_label,
+            Layer.IDENTITY: f"the identity-based policies of {self.principal}",
+            Layer.PERMISSION_BOUNDARY: f"the permissions boundary of {self.principal}",
+            Layer.SESSION_POLICY: f"the session policy of {self.caller}",
+        }
+        for layer, failing, what in (
+            (Layer.SCP, self.scp_levels_failing, "service control policies"),
+            (Layer.RCP, self.rcp_levels_failing, "resource control policies"),
+        ):
+            if failing is not None:
+                where = f" at level {', '.join(map(str, failing))}" if failing else ""
+                out[layer] = f"the {what}{where}"
+        return out
+
+    @cached_property
+    def explanation(self) -> str:
+        """The one sentence a doctor prints."""
+        # explain imports this module (it renders Decision values), hence the late import.
+        from crosstrack.iam.explain import render
+
+        return render(self, trust=self.trust)
 
     def as_dict(self) -> dict[str, object]:
         """The ``simulate`` result (issue 3's format)."""
