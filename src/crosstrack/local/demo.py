@@ -155,7 +155,7 @@ class Demo:
             "bucket_force_destroy": True,
         }
         if self.options.offline:
-            variables["iss_sources"] = "tle"
+            variables["iss_sources"] = ["tle"]
         self.terraform = TerraformRun.for_local(
             aws,
             find_infra(self.options.infra),

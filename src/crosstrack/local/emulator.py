@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import threading
 from collections.abc import Mapping
@@ -80,6 +81,8 @@ class LocalAWS:
         self.operator = OperatorCredentials("", "")
         self.operator_arn = ""
         self.terraform_role_arn = ""
+        # Used by profile account-b; unique per start (see profiles.write).
+        self.terraform_session_name = f"operator-{secrets.token_hex(4)}"
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalAWS:
@@ -144,6 +147,7 @@ class LocalAWS:
                     ca_bundle=self.ca_bundle,
                     operator=self.operator,
                     terraform_role_arn=self.terraform_role_arn,
+                    session_name=self.terraform_session_name,
                 )
                 self.config_file = written.config_file
                 self.credentials_file = written.credentials_file

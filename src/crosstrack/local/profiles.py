@@ -36,7 +36,14 @@ def write(
     ca_bundle: Path,
     operator: OperatorCredentials,
     terraform_role_arn: str,
+    session_name: str,
 ) -> Profiles:
+    """Write both files (mode 0600: they hold the operator's secret).
+
+    ``session_name`` should differ between starts: awscli caches assumed-role credentials
+    in ~/.aws/cli/cache keyed by role ARN and session name, and a session from a previous
+    run of the emulator no longer exists.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     s3_block = "s3 =\n    addressing_style = path\n"
     common = f"region = {REGION}\nendpoint_url = {endpoint}\nca_bundle = {ca_bundle}\n{s3_block}"
@@ -44,7 +51,7 @@ def write(
         f"[default]\n{common}\n"
         f"[profile account-a]\n{common}\n"
         f"[profile account-b]\nrole_arn = {terraform_role_arn}\n"
-        f"source_profile = account-a\nrole_session_name = operator-terraform\n{common}"
+        f"source_profile = account-a\nrole_session_name = {session_name}\n{common}"
     )
     key_lines = (
         f"aws_access_key_id = {operator.access_key_id}\n"
