@@ -8,6 +8,7 @@ probe is about aws:SecureTransport). Every probe also checks the audit line(s) i
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -498,3 +499,35 @@ def test_every_request_that_reached_moto_was_decided(world: World) -> None:
     ids = {e["request_id"] for e in _audit(world.aws) if e["via"] in ("https", "http")}
     assert world.aws.requests_served > 0
     assert len(ids) == world.aws.requests_served
+
+
+def test_conditional_writes_are_atomic_per_key(world: World) -> None:
+    # The reporter's read-append-write relies on this: of concurrent If-Match writes on
+    # one ETag, exactly one may win; the others get 412 PreconditionFailed.
+    s3 = world.client("role-b", "s3")
+    key = "race.txt"
+    for round_ in range(3):
+        etag = s3.put_object(Bucket=PRIVATE, Key=key, Body=f"round {round_}\n".encode())["ETag"]
+        barrier = threading.Barrier(8)
+        outcomes: list[str] = []
+
+        def write(
+            n: int,
+            etag: str = etag,
+            barrier: threading.Barrier = barrier,
+            outcomes: list[str] = outcomes,
+        ) -> None:
+            client = world.client("role-b", "s3")
+            barrier.wait()
+            try:
+                client.put_object(Bucket=PRIVATE, Key=key, Body=f"{n}\n".encode(), IfMatch=etag)
+                outcomes.append("won")
+            except ClientError as exc:
+                outcomes.append(exc.response["Error"]["Code"])
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(outcomes) == ["PreconditionFailed"] * 7 + ["won"]

@@ -18,6 +18,7 @@ from crosstrack.local.bootstrap import OperatorCredentials
 from crosstrack.local.decisions import Decider, Simulate, Verdict, load_engine
 from crosstrack.local.errors import LocalAWSError, MissingDependencyError
 from crosstrack.local.server import (
+    KeyLocks,
     Listener,
     RecordingApp,
     RequestCounter,
@@ -71,6 +72,7 @@ class LocalAWS:
         self._lock = threading.Lock()
         self._decider: Decider | None = None
         self._counter = RequestCounter()
+        self._locks = KeyLocks()
         self._started = False
         self.audit_log = self.workdir / "audit.jsonl"
         self.ca_bundle = self.workdir / "tls" / "ca.pem"
@@ -126,14 +128,14 @@ class LocalAWS:
 
                 moto_app = DomainDispatcherApplication(create_backend_app)
                 https = listen(
-                    RecordingApp(moto_app, secure=True, counter=self._counter),
+                    RecordingApp(moto_app, secure=True, counter=self._counter, locks=self._locks),
                     self._port,
                     tls=tls,
                     name="https",
                 )
                 self._listeners.append(https)
                 http = listen(
-                    RecordingApp(moto_app, secure=False, counter=self._counter),
+                    RecordingApp(moto_app, secure=False, counter=self._counter, locks=self._locks),
                     self._http_port or 0,
                     tls=None,
                     name="http",

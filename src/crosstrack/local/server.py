@@ -53,13 +53,39 @@ class RequestCounter:
             self.value += 1
 
 
+class KeyLocks:
+    """One lock per S3 object path: a conditional write and the read-compare-store it
+    implies happen as one step, as S3 guarantees
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
+    moto alone was observed atomic under the threaded server; this makes it a guarantee."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    def for_path(self, path: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(path, threading.Lock())
+
+
+def _s3_object_write(method: str, path: str, authorization: str) -> bool:
+    if method not in ("PUT", "POST", "DELETE"):
+        return False
+    scope = authorization.partition("Credential=")[2].split(",", 1)[0].split("/")
+    is_s3 = len(scope) >= 4 and scope[3] == "s3"
+    return is_s3 and len([part for part in path.split("/") if part]) >= 2
+
+
 class RecordingApp:
     """Keep the exact request for the enforcement layer, then hand it to moto."""
 
-    def __init__(self, inner: WsgiApp, *, secure: bool, counter: RequestCounter) -> None:
+    def __init__(
+        self, inner: WsgiApp, *, secure: bool, counter: RequestCounter, locks: KeyLocks
+    ) -> None:
         self.inner = inner
         self.secure = secure
         self.counter = counter
+        self.locks = locks
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
@@ -96,6 +122,11 @@ class RecordingApp:
         try:
             # moto builds the whole response before returning; materialise it while the
             # request context is still set.
+            if _s3_object_write(
+                wire.method, wire.raw_path, str(environ.get("HTTP_AUTHORIZATION", ""))
+            ):
+                with self.locks.for_path(wire.raw_path):
+                    return list(self.inner(environ, start_response))
             return list(self.inner(environ, start_response))
         finally:
             CURRENT.reset(token)
