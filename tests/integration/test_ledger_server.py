@@ -126,6 +126,7 @@ def test_replayed_event_across_containers_is_recorded_once(two_accounts) -> None
 
     assert not one.duplicate
     assert again.duplicate
+    assert (again.etag, again.version_id) == (one.etag, one.version_id)  # the recorded write
     assert again.bytes_written == 0
     assert two_accounts.read_object().count(b"Time: ") == 1
 

@@ -160,6 +160,7 @@ class AppendResult:
 class _Current:
     body: bytes
     etag: str
+    version_id: str | None
     metadata: dict[str, str]
 
 
@@ -293,7 +294,7 @@ class Ledger:
                         key=key,
                         record=record,
                         etag=current.etag,
-                        version_id=None,
+                        version_id=current.version_id,
                         attempts=attempt,
                         created=False,
                         duplicate=True,
@@ -360,7 +361,12 @@ class Ledger:
         except BotoCoreError as exc:
             raise LedgerError(f"{self._where(key)}: reading the log failed: {exc}") from exc
         metadata = {str(k).lower(): str(v) for k, v in (response.get("Metadata") or {}).items()}
-        return _Current(body=body, etag=str(response["ETag"]), metadata=metadata)
+        return _Current(
+            body=body,
+            etag=str(response["ETag"]),
+            version_id=response.get("VersionId"),
+            metadata=metadata,
+        )
 
     def _put(
         self, key: str, body: bytes, metadata: dict[str, str], condition: dict[str, str]
