@@ -295,7 +295,8 @@ variable "external_id" {
   default     = null
 
   validation {
-    condition     = var.external_id == null || can(regex("^[A-Za-z0-9+=,.@:/_-]{2,1224}$", var.external_id))
+    # 2-1224 characters, written as {2,1000} + {0,224}: RE2 caps a repetition count at 1000.
+    condition     = var.external_id == null || can(regex("^[A-Za-z0-9+=,.@:/_-]{2,1000}[A-Za-z0-9+=,.@:/_-]{0,224}$", var.external_id))
     error_message = "external_id must be 2-1224 characters of letters, digits and +=,.@:/_-."
   }
 }

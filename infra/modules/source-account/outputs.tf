@@ -42,3 +42,34 @@ output "failure_queue_url" {
   description = "URL of the failure queue."
   value       = aws_sqs_queue.failures.url
 }
+
+output "function_configuration" {
+  description = "What the function runs: handler, runtime, architecture, limits, code hash and environment."
+  value = {
+    handler          = aws_lambda_function.this.handler
+    runtime          = aws_lambda_function.this.runtime
+    architectures    = aws_lambda_function.this.architectures
+    timeout          = aws_lambda_function.this.timeout
+    memory_size      = aws_lambda_function.this.memory_size
+    source_code_hash = aws_lambda_function.this.source_code_hash
+    environment      = aws_lambda_function.this.environment[0].variables
+  }
+}
+
+output "schedule" {
+  description = "The schedule's expression, state and the input it sends (the reporter's idempotency key)."
+  value = {
+    expression = aws_scheduler_schedule.this.schedule_expression
+    state      = aws_scheduler_schedule.this.state
+    input      = aws_scheduler_schedule.this.target[0].input
+  }
+}
+
+output "failure_handling" {
+  description = "Retries and limits of asynchronous invocations, and the log retention."
+  value = {
+    max_retry_attempts       = aws_lambda_function_event_invoke_config.this.maximum_retry_attempts
+    max_event_age_in_seconds = aws_lambda_function_event_invoke_config.this.maximum_event_age_in_seconds
+    log_retention_days       = aws_cloudwatch_log_group.this.retention_in_days
+  }
+}

@@ -34,3 +34,11 @@ output "kms_key_arn" {
   description = "ARN of the bucket's customer managed key, or null with SSE-S3."
   value       = var.kms_key_enabled ? aws_kms_key.log[0].arn : null
 }
+
+output "bucket_settings" {
+  description = "Naming and deletion settings of the bucket as deployed."
+  value = {
+    bucket_prefix = aws_s3_bucket.log.bucket_prefix
+    force_destroy = aws_s3_bucket.log.force_destroy
+  }
+}
