@@ -222,6 +222,8 @@ class Demo:
         session = botocore.session.Session(profile="account-b")
         session.set_config_variable("config_file", str(aws.config_file))
         session.set_config_variable("credentials_file", str(aws.credentials_file))
+        # The STS client behind the profile's role_arn must trust the local CA too.
+        session.set_config_variable("ca_bundle", str(aws.ca_bundle))
         client = boto3.Session(botocore_session=session).client(
             "s3", endpoint_url=aws.endpoint, verify=str(aws.ca_bundle)
         )

@@ -445,7 +445,8 @@ class LambdaRunner:
             logs.put_log_events(
                 logGroupName=group,
                 logStreamName=stream,
-                logEvents=[{"timestamp": now_ms, "message": line} for line in lines],
+                # PutLogEvents refuses empty messages; Lambda drops blank lines too.
+                logEvents=[{"timestamp": now_ms, "message": line} for line in lines if line],
             )
         except ClientError as exc:
             error = exc.response.get("Error", {})
