@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from crosstrack.cli import iam, invoke, local, package
+from crosstrack.cli import demo, iam, invoke, local, package
 
 app = typer.Typer(
     name="crosstrack",
@@ -19,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+demo.register(app)
 invoke.register(app)
 package.register(app)
 app.add_typer(iam.app, name="iam")
