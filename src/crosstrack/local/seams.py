@@ -4,8 +4,9 @@ moto decides authorization in one hook (``ActionAuthenticatorMixin
 ._authenticate_and_authorize_action``, which every service's dispatch and every S3 handler
 calls with the request and, for S3, the bucket/key ARN) and, separately, applies bucket
 policies itself — Deny statements only, ignoring Principal and Condition — through
-``FakeBucket.get_permission`` (field-notes.md). crosstrack replaces the first with its
-enforcement layer and neutralises the second, so that the IAM engine alone decides.
+``FakeBucket.get_permission`` (field-notes.md), and a sliver of KMS key policies through
+``KmsResponse._validate_key_policy``. crosstrack replaces the first with its
+enforcement layer and neutralises the others, so that the IAM engine alone decides.
 
 These are moto internals: the pinned version and the exact attributes are checked at
 install time (and by tests/unit/local/test_seams.py), so a moto upgrade fails loudly here
@@ -26,6 +27,7 @@ PINNED_MOTO = "5.2.5"
 PATCHED: tuple[tuple[str, str, str], ...] = (
     ("moto.core.authorization", "ActionAuthenticatorMixin", "_authenticate_and_authorize_action"),
     ("moto.s3.models", "FakeBucket", "get_permission"),
+    ("moto.kms.responses", "KmsResponse", "_validate_key_policy"),
 )
 # Read, not replaced: how a request names its operation and parameters, and S3's ARN helper.
 RELIED_ON: tuple[tuple[str, str, str], ...] = (
@@ -89,9 +91,15 @@ def install(enforce: Callable[[Any, bool, str], None]) -> None:
         # Bucket policies are evaluated by the engine with their principals and conditions.
         return PermissionResult.NEUTRAL
 
+    def no_key_policy_shortcut(self: Any, key_id: str, action: str) -> None:
+        # moto's own partial key-policy check (DescribeKey with Principal "*" only); the
+        # engine evaluates key policies in full.
+        return None
+
     replacements: dict[tuple[str, str, str], Any] = {
         PATCHED[0]: authorize,
         PATCHED[1]: no_bucket_policy_shortcut,
+        PATCHED[2]: no_key_policy_shortcut,
     }
     with _lock:
         if _originals:
