@@ -2,7 +2,7 @@
 #
 # What role B may do is exactly what the reporter needs (design.md, trust chain steps 3-5):
 # read and conditionally rewrite the log object(s), and learn that a log object does not
-# exist yet (s3:ListBucket, limited to the log's key, turns that answer from 403 into 404).
+# exist yet (s3:ListBucket on this bucket turns that answer from 403 into 404).
 # No Delete, no other keys, no bucket configuration. The header is NOT written here: an
 # aws_s3_object for it would re-upload a bare header over the log on a later apply
 # (field-notes.md, defect 1); the reporter creates the object itself, atomically.
@@ -23,8 +23,6 @@ locals {
     ? ["${local.bucket_arn}/${var.object_key}"]
     : ["${local.bucket_arn}/${local.log_key_stem}/*"]
   )
-  # s3:prefix values role B may list with; nothing else in the bucket is visible to it.
-  list_prefixes = var.log_layout == "single" ? [var.object_key] : ["${local.log_key_stem}/*"]
 }
 
 # ---------------------------------------------------------------------------------------
@@ -211,18 +209,15 @@ data "aws_iam_policy_document" "access" {
   }
 
   # With s3:ListBucket a missing key answers 404 instead of 403, so the reporter can tell
-  # "create the log" from "permission problem". Limited to the log's own key(s).
+  # "create the log" (first run) from "permission problem". S3 documents that answer as
+  # depending on s3:ListBucket on the bucket, with no s3:prefix in the check (the local AWS
+  # models it so): a prefix condition could turn the first run into a 403. The grant covers
+  # this one bucket, which holds nothing but the log: it reveals key names, no data.
   statement {
-    sid       = "ListOnlyTheLogKeys"
+    sid       = "TellAMissingLogFromADenial"
     effect    = "Allow"
     actions   = ["s3:ListBucket"]
     resources = [local.bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = local.list_prefixes
-    }
   }
 }
 
