@@ -27,7 +27,7 @@ import ipaddress
 import math
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from functools import lru_cache
@@ -103,6 +103,9 @@ OPERATORS: tuple[str, ...] = tuple(_OPERATORS)
 _VARIABLE_FAMILIES = {Family.STRING, Family.STRING_IGNORE_CASE, Family.STRING_LIKE, Family.ARN}
 
 
+ContextTest = Callable[[Context], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class ConditionEntry:
     """One ``operator: {key: values}`` test, compiled."""
@@ -117,28 +120,68 @@ class ConditionEntry:
     null_wants_absent: frozenset[bool]  # Null only: True = "key is absent" satisfies
     static: ValuePredicate | None  # predicate "value matches one policy value" when no variables
     dynamic: _DynamicPredicate | None  # built per request when policy values hold variables
+    # the whole test specialised for this entry's family and qualifiers (see _context_test),
+    # so the hot path makes one call and no per-request branching on operator details
+    test: ContextTest = field(compare=False, repr=False)
 
     def holds(self, context: Context) -> bool:
         """Whether this test is true for ``context``; may raise UnresolvedVariable."""
-        values = context.get(self.lookup)
-        if self.family is Family.NULL:
-            return (not values) in self.null_wants_absent
-        if not values:
-            if self.if_exists or self.set_operator is SetOperator.FOR_ALL_VALUES:
-                return True
-            if self.set_operator is SetOperator.FOR_ANY_VALUE:
-                return False
-            return self.negated
-        match = self.static if self.static is not None else self._dynamic(context)
-        if self.set_operator is SetOperator.NONE:
-            hit = any(match(v) for v in values)
-            return not hit if self.negated else hit
-        each = [match(v) != self.negated for v in values]
-        return all(each) if self.set_operator is SetOperator.FOR_ALL_VALUES else any(each)
+        return self.test(context)
 
-    def _dynamic(self, context: Context) -> ValuePredicate:
-        assert self.dynamic is not None
-        return self.dynamic.build(context)
+
+def _context_test(
+    *,
+    lookup: str,
+    family: Family,
+    negated: bool,
+    if_exists: bool,
+    set_operator: SetOperator,
+    null_wants_absent: frozenset[bool],
+    value_test: ValuePredicate | _DynamicPredicate | None,
+) -> ContextTest:
+    """The test of one entry against a request context, with its missing-key rule built in.
+
+    A key that is absent (or an empty list): ``Null`` tests exactly that; ``...IfExists`` and
+    ``ForAllValues`` hold, ``ForAnyValue`` does not, otherwise a negated operator holds.
+    """
+    if family is Family.NULL:
+        return lambda context: (not context.get(lookup)) in null_wants_absent
+    assert value_test is not None, "every family but Null has a value test"
+    if if_exists or set_operator is SetOperator.FOR_ALL_VALUES:
+        when_missing = True
+    elif set_operator is SetOperator.FOR_ANY_VALUE:
+        when_missing = False
+    else:
+        when_missing = negated
+    # Policy values with variables are resolved only once the key is known to be present.
+    static = value_test if not isinstance(value_test, _DynamicPredicate) else None
+    build = value_test.build if isinstance(value_test, _DynamicPredicate) else None
+
+    if set_operator is SetOperator.NONE:
+        # A multivalued key satisfies a plain operator when any value matches (negated: none).
+        def plain(context: Context) -> bool:
+            values = context.get(lookup)
+            if not values:
+                return when_missing
+            match = static if static is not None else build(context)  # type: ignore[misc]
+            for value in values:
+                if match(value):
+                    return not negated
+            return negated
+
+        return plain
+
+    every = set_operator is SetOperator.FOR_ALL_VALUES
+
+    def qualified(context: Context) -> bool:
+        values = context.get(lookup)
+        if not values:
+            return when_missing
+        match = static if static is not None else build(context)  # type: ignore[misc]
+        each = [match(value) != negated for value in values]
+        return all(each) if every else any(each)
+
+    return qualified
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +314,15 @@ def compile_entry(
         null_wants_absent=null_wants,
         static=static,
         dynamic=dynamic,
+        test=_context_test(
+            lookup=key.lower(),
+            family=family,
+            negated=negated,
+            if_exists=if_exists,
+            set_operator=set_operator,
+            null_wants_absent=null_wants,
+            value_test=static if static is not None else dynamic,
+        ),
     )
 
 
@@ -360,19 +412,29 @@ IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @lru_cache(maxsize=4096)
-def _as_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _as_address(text: str) -> tuple[int, int] | None:
+    """(IP version, address as an integer), or None when ``text`` is not an address."""
     try:
-        return ipaddress.ip_address(text.split("/", 1)[0])
+        address = ipaddress.ip_address(text.split("/", 1)[0])
     except ValueError:
         return None
+    return address.version, int(address)
 
 
 def _ip_predicate(networks: tuple[IpNetwork, ...]) -> ValuePredicate:
+    # Integers rather than ipaddress objects: the same test ipaddress's ``in`` makes
+    # (same version, address & netmask == network address) without its per-call overhead.
+    masks = tuple((n.version, int(n.netmask), int(n.network_address)) for n in networks)
+
     def predicate(value: str) -> bool:
         address = _as_address(value)
         if address is None:
             return False
-        return any(address.version == n.version and address in n for n in networks)
+        version, number = address
+        for net_version, netmask, network in masks:
+            if version == net_version and number & netmask == network:
+                return True
+        return False
 
     return predicate
 

@@ -41,9 +41,9 @@ from crosstrack.iam.model import (
     Verdict,
 )
 from crosstrack.iam.principals import Caller, Grant, PrincipalKind, parse_caller
-from crosstrack.iam.services import rules_for
-from crosstrack.iam.variables import Template, UnresolvedVariable
-from crosstrack.iam.wildcards import Matcher, compile_arn_set
+from crosstrack.iam.services import ServiceRules, rules_for
+from crosstrack.iam.variables import UnresolvedVariable
+from crosstrack.iam.wildcards import compile_arn
 
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9_.-]+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -58,11 +58,12 @@ class _LayerResult:
     matched: list[MatchedStatement] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Subject:
-    """What every statement is checked against."""
+    """The request, normalised once: what every statement is checked against."""
 
     action: str
+    action_key: str  # lower-cased: the key of each policy's per-action statement index
     resource: str
     caller: Caller
     context: Context
@@ -111,19 +112,20 @@ def evaluate(
     """
     caller = parse_caller(request.principal, request.principal_arn)
     action = request.action
-    if not isinstance(action, str) or not _ACTION.match(action):
+    if not isinstance(action, str):
         raise PolicyError("$.request.action", f"expected service:Action, not {action!r}")
+    action_key, rules, requires_resource = _action_rules(action)
     resource = request.resource
     if not isinstance(resource, str) or not resource:
         raise PolicyError("$.request.resource", "must be a non-empty string (an ARN or *)")
     resource_account = _resource_account(request)
-    rules = rules_for(action)
     _check_layers(caller, identity_policies, permission_boundary, session_policy)
     subject = _Subject(
         action=action,
+        action_key=action_key,
         resource=resource,
         caller=caller,
-        context=_context(request.context, caller, resource_account),
+        context=_context(request, resource_account),
         traces=[] if trace else None,
     )
 
@@ -144,11 +146,14 @@ def evaluate(
         if session_policy is None
         else _run(Layer.SESSION_POLICY, (session_policy,), "session_policy", subject),
     )
-    outcome = _combine(layers, caller, resource_account, rules.requires_resource_allow(action))
+    outcome = _combine(layers, caller, resource_account, requires_resource)
+    matched: list[MatchedStatement] = []
+    for r in layers.in_order():
+        matched += r.matched
     return Decision(
         decision=outcome.verdict,
         decided_by=outcome.decided_by,
-        matched=tuple(m for r in layers.in_order() for m in r.matched),
+        matched=tuple(matched),
         missing_allow=outcome.missing,
         reasons=outcome.reasons,
         principal=caller.display,
@@ -174,9 +179,10 @@ _SINGLE = frozenset({Layer.RESOURCE_POLICY, Layer.PERMISSION_BOUNDARY, Layer.SES
 def _run(layer: Layer, policies: Sequence[Policy], prefix: str, subject: _Subject) -> _LayerResult:
     result = _LayerResult(layer)
     single = layer in _SINGLE
+    scan = _scan if subject.traces is None else _scan_traced
     for i, policy in enumerate(policies):
         label = policy.name or (prefix if single else f"{prefix}[{i}]")
-        _analyse(policy, label, result, subject)
+        scan(policy, label, result, subject)
     return result
 
 
@@ -259,33 +265,56 @@ def _resource_and_identity(
 _ORDER = tuple(Layer)
 
 
-def _analyse(policy: Policy, label: str, result: _LayerResult, subject: _Subject) -> None:
-    layer = result.layer
-    traces = subject.traces
-    # Without a trace only the statements matching the action need a look (cached per action).
-    candidates = policy.statements if traces is not None else policy.statements_for(subject.action)
+def _scan(policy: Policy, label: str, result: _LayerResult, subject: _Subject) -> None:
+    """Record the statements of ``policy`` that apply (the hot path: no trace)."""
+    candidates = policy.by_action.get(subject.action_key)
+    if candidates is None:
+        candidates = policy.statements_for(subject.action)
+    # Only statements whose action matches are looked at; each check below is a cheap exit,
+    # in the order of _statement_outcome (which --explain uses and these must agree with).
     for st in candidates:
-        outcome, detail, grant = _statement_applies(st, subject)
-        if traces is not None:
-            traces.append(
-                StatementTrace(layer, label, st.index, st.sid, st.effect, outcome, detail)
-            )
-        if outcome is not Outcome.APPLIES:
+        if st.resources is not None and not _resource_matches(st, subject):
             continue
-        result.matched.append(MatchedStatement(layer, label, st.index, st.sid, st.effect))
-        if st.effect is Effect.DENY:
-            result.denies = True
-        else:
-            result.allows = True
-            if grant is not None and (result.grant is None or grant > result.grant):
-                result.grant = grant
+        grant: Grant | None = None
+        if st.principals is not None:
+            grant = _principal_grant(st, subject.caller)
+            if grant is None:
+                continue
+        if st.conditions and not _conditions_hold(st, subject.context):
+            continue
+        _record(result, policy, label, st, grant)
+
+
+def _scan_traced(policy: Policy, label: str, result: _LayerResult, subject: _Subject) -> None:
+    """Like :func:`_scan`, recording every statement's outcome and why (for --explain)."""
+    assert subject.traces is not None
+    layer = result.layer
+    for st in policy.statements:
+        outcome, detail, grant = _statement_outcome(st, subject)
+        subject.traces.append(
+            StatementTrace(layer, label, st.index, st.sid, st.effect, outcome, detail)
+        )
+        if outcome is Outcome.APPLIES:
+            _record(result, policy, label, st, grant)
+
+
+def _record(
+    result: _LayerResult, policy: Policy, label: str, st: Statement, grant: Grant | None
+) -> None:
+    result.matched.append(policy.matched_statements(result.layer, label)[st.index])
+    if st.effect is Effect.DENY:
+        result.denies = True
+    else:
+        result.allows = True
+        if grant is not None and (result.grant is None or grant > result.grant):
+            result.grant = grant
 
 
 _Verdict3 = tuple[Outcome, str | None, Grant | None]
-_APPLIES: _Verdict3 = (Outcome.APPLIES, None, None)
 
 
-def _statement_applies(st: Statement, subject: _Subject) -> _Verdict3:
+def _statement_outcome(st: Statement, subject: _Subject) -> _Verdict3:
+    """Whether ``st`` applies, and if not the first check that failed (with its detail)."""
     if st.actions(subject.action) == st.not_action:
         return Outcome.ACTION_NOT_MATCHED, None, None
     if st.resources is not None:
@@ -294,43 +323,87 @@ def _statement_applies(st: Statement, subject: _Subject) -> _Verdict3:
             return miss
     grant: Grant | None = None
     if st.principals is not None:
-        if st.not_principal:
-            grant = None if st.principals.excludes(subject.caller) else Grant.ANYONE
-        else:
-            grant = st.principals.grant_for(subject.caller)
+        grant = _principal_grant(st, subject.caller)
         if grant is None:
             return Outcome.PRINCIPAL_NOT_MATCHED, None, None
     for entry in st.conditions:
         try:
-            holds = entry.holds(subject.context)
+            holds = entry.test(subject.context)
         except UnresolvedVariable as exc:
             return Outcome.VARIABLE_UNRESOLVED, exc.name, None
         if not holds:
             return Outcome.CONDITION_FALSE, f"{entry.operator} {entry.key}", None
-    return (Outcome.APPLIES, None, grant) if grant is not None else _APPLIES
+    return Outcome.APPLIES, None, grant
 
 
 def _resource_miss(st: Statement, subject: _Subject) -> _Verdict3 | None:
-    matcher = st.resource_matcher
-    if matcher is None:
-        assert st.resources is not None
-        try:
-            matcher = _resolved_matcher(st.resources, subject.context)
-        except UnresolvedVariable as exc:
-            return Outcome.VARIABLE_UNRESOLVED, exc.name, None
-    if matcher(subject.resource) == st.not_resource:
+    """Why the Resource/NotResource element stops ``st`` from applying, or None."""
+    try:
+        resolved = _resolve_resources(st, subject.context)
+    except UnresolvedVariable as exc:
+        return Outcome.VARIABLE_UNRESOLVED, exc.name, None
+    if _resource_hit(st, resolved, subject.resource) == st.not_resource:
         return Outcome.RESOURCE_NOT_MATCHED, None, None
     return None
 
 
-def _resolved_matcher(resources: tuple[str | Template, ...], context: Context) -> Matcher:
-    resolved = tuple(r.resolve(context) if isinstance(r, Template) else r for r in resources)
-    return _cached_arn_set(resolved)
+def _resource_matches(st: Statement, subject: _Subject) -> bool:
+    """Whether the Resource/NotResource element lets ``st`` apply (False if unresolvable)."""
+    try:
+        resolved = _resolve_resources(st, subject.context)
+    except UnresolvedVariable:
+        return False  # a variable missing from the context: the statement does not apply
+    return _resource_hit(st, resolved, subject.resource) != st.not_resource
 
 
-@lru_cache(maxsize=4096)
-def _cached_arn_set(patterns: tuple[str, ...]) -> Matcher:
-    return compile_arn_set(patterns)
+def _resolve_resources(st: Statement, context: Context) -> tuple[str, ...]:
+    """The patterns of ``st``'s variable entries for this request; may raise UnresolvedVariable.
+
+    Every variable is resolved before any pattern is matched: one unresolvable variable makes
+    the whole statement not apply, even when another entry would match.
+    """
+    if not st.resource_templates:
+        return ()
+    return tuple(template.resolve(context) for template in st.resource_templates)
+
+
+def _resource_hit(st: Statement, resolved: tuple[str, ...], resource: str) -> bool:
+    """Whether ``resource`` matches any entry (the fixed ones, then the resolved ones)."""
+    matcher = st.resource_matcher
+    if matcher is not None and matcher(resource):
+        return True
+    # compile_arn caches by pattern text, so each resolved pattern is compiled once.
+    return any(compile_arn(pattern)(resource) for pattern in resolved)
+
+
+def _principal_grant(st: Statement, caller: Caller) -> Grant | None:
+    """How the Principal element names ``caller`` (NotPrincipal: ANYONE unless exempt)."""
+    assert st.principals is not None
+    if st.not_principal:
+        return None if st.principals.excludes(caller) else Grant.ANYONE
+    return st.principals.grant_for(caller)
+
+
+def _conditions_hold(st: Statement, context: Context) -> bool:
+    try:
+        for entry in st.conditions:
+            if not entry.test(context):
+                return False
+    except UnresolvedVariable:
+        return False  # a variable missing from the context: the statement does not apply
+    return True
+
+
+@lru_cache(maxsize=1024)
+def _action_rules(action: str) -> tuple[str, ServiceRules, bool]:
+    """(lower-cased action, its service's rules, whether the resource policy must allow).
+
+    Cached by action name: a small vocabulary, and validating it needs a regex.
+    """
+    if not _ACTION.match(action):
+        raise PolicyError("$.request.action", f"expected service:Action, not {action!r}")
+    rules = rules_for(action)
+    return action.lower(), rules, rules.requires_resource_allow(action)
 
 
 def _resource_account(request: Request) -> str | None:
@@ -373,21 +446,21 @@ def _check_layers(
                 raise PolicyError(path, f"{what} has no {path[2:].replace('_', ' ')}")
 
 
-def _context(
-    given: Mapping[str, str | tuple[str, ...]] | Mapping[str, object],
-    caller: Caller,
-    resource_account: str | None,
-) -> dict[str, tuple[str, ...]]:
-    context = dict(_derived(caller, resource_account))
+def _context(request: Request, resource_account: str | None) -> dict[str, tuple[str, ...]]:
+    """The request context with lower-cased keys and tuple values, derived keys included."""
+    given: object = request.context
     if not isinstance(given, Mapping):
         raise PolicyError("$.request.context", "must be an object of key -> string or list")
+    # a copy: the derived keys are cached and shared by every request of this caller
+    context = _derived(request.principal, request.principal_arn, resource_account).copy()
     for key, value in given.items():
         if not isinstance(key, str) or not key:
             raise PolicyError("$.request.context", f"keys must be non-empty strings, not {key!r}")
         if isinstance(value, str):
-            values: tuple[str, ...] = (value,)
-        elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-            values = tuple(value)
+            context[key.lower()] = (value,)  # given values win over derived ones
+            continue
+        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            values: tuple[str, ...] = tuple(value)
         elif isinstance(value, bool):
             values = ("true" if value else "false",)
         else:
@@ -396,7 +469,7 @@ def _context(
             )
         lowered = key.lower()
         if values:
-            context[lowered] = values  # given values win over derived ones
+            context[lowered] = values
         else:
             context.pop(lowered, None)  # an empty list is an empty data set: absent
     return context
@@ -404,9 +477,13 @@ def _context(
 
 @lru_cache(maxsize=4096)
 def _derived(
-    caller: Caller, resource_account: str | None
-) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Keys AWS always sets, derived from the caller (reference_policies_condition-keys.html)."""
+    principal: str, principal_arn: str | None, resource_account: str | None
+) -> dict[str, tuple[str, ...]]:
+    """Keys AWS always sets, derived from the caller (reference_policies_condition-keys.html).
+
+    Cached by the request's strings (callers and accounts repeat); never mutate the result.
+    """
+    caller = parse_caller(principal, principal_arn)
     keys: dict[str, str] = {}
     if caller.kind is PrincipalKind.SERVICE:
         keys["aws:principalservicename"] = caller.arn
@@ -427,4 +504,4 @@ def _derived(
             keys["aws:userid"] = f"{caller.account}:{caller.name}"
     if resource_account:
         keys["aws:resourceaccount"] = resource_account
-    return tuple((k, (v,)) for k, v in keys.items())
+    return {k: (v,) for k, v in keys.items()}

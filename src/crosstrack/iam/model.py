@@ -68,7 +68,10 @@ class Statement:
     actions: Matcher
     not_action: bool
     resources: tuple[str | Template, ...] | None
-    resource_matcher: Matcher | None  # compiled when ``resources`` holds no variables
+    # ``resources`` split for matching: the entries without variables compiled into one
+    # matcher (None when there are none), and those with variables, resolved per request
+    resource_matcher: Matcher | None
+    resource_templates: tuple[Template, ...]
     not_resource: bool
     principals: PrincipalSet | None
     not_principal: bool
@@ -87,6 +90,11 @@ class Policy:
     # statements whose Action/NotAction matches, per lower-cased action (filled on demand;
     # shared by every copy of the policy, so the hot path matches each action once)
     by_action: dict[str, tuple[Statement, ...]] = field(default_factory=dict, compare=False)
+    # MatchedStatement values per (layer, label), indexed by statement: built once, since
+    # what a match reports depends only on the statement and where the policy sits
+    matched_by_label: dict[tuple[str, str], tuple[MatchedStatement, ...]] = field(
+        default_factory=dict, compare=False
+    )
 
     def statements_for(self, action: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction element matches ``action``."""
@@ -96,6 +104,19 @@ class Policy:
             found = tuple(st for st in self.statements if st.actions(action) != st.not_action)
             if len(self.by_action) < 256:  # bounded: actions come from requests
                 self.by_action[key] = found
+        return found
+
+    def matched_statements(self, layer: Layer, label: str) -> tuple[MatchedStatement, ...]:
+        """What each statement reports when it matches, for this policy at ``layer``/``label``."""
+        key = (layer.value, label)
+        found = self.matched_by_label.get(key)
+        if found is None:
+            found = tuple(
+                MatchedStatement(layer, label, st.index, st.sid, st.effect)
+                for st in self.statements
+            )
+            if len(self.matched_by_label) < 64:  # bounded: labels come from callers
+                self.matched_by_label[key] = found
         return found
 
 

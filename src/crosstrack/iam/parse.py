@@ -22,7 +22,7 @@ from crosstrack.iam.errors import PolicyError
 from crosstrack.iam.model import Effect, Policy, PolicyKind, Statement
 from crosstrack.iam.principals import PrincipalSet, compile_principal
 from crosstrack.iam.variables import Template, parse_template
-from crosstrack.iam.wildcards import compile_arn_set, compile_glob_set
+from crosstrack.iam.wildcards import compile_action_set, compile_arn_set
 
 # Version 2012-10-17 brought policy variables; older documents (and those without a Version)
 # treat ${...} as literal text (reference_policies_elements_version.html).
@@ -189,17 +189,16 @@ def _statement(item: Any, index: int, path: str, kind: PolicyKind, *, variables:
     conditions: tuple[ConditionEntry, ...] = ()
     if "Condition" in item:
         conditions = compile_block(item["Condition"], variables=variables, path=f"{path}.Condition")
-    static = resources is not None and not any(isinstance(r, Template) for r in resources)
+    patterns = tuple(r for r in resources or () if isinstance(r, str))
     return Statement(
         index=index,
         sid=sid,
         effect=Effect(effect_text),
-        actions=compile_glob_set(actions, ignore_case=True),
+        actions=compile_action_set(actions),
         not_action=action_key == "NotAction",
         resources=resources,
-        resource_matcher=(
-            compile_arn_set(tuple(str(r) for r in resources or ())) if static else None
-        ),
+        resource_matcher=compile_arn_set(patterns) if patterns else None,
+        resource_templates=tuple(r for r in resources or () if isinstance(r, Template)),
         not_resource=resource_key == "NotResource",
         principals=principals,
         not_principal=principal_key == "NotPrincipal",

@@ -109,6 +109,25 @@ def compile_glob_set(patterns: tuple[str, ...], *, ignore_case: bool = False) ->
     return _fullmatch(re.compile(source, flags))
 
 
+def compile_action_set(patterns: tuple[str, ...]) -> Matcher:
+    """The ``Action``/``NotAction`` predicate: case-insensitive, split by kind of pattern.
+
+    Exact names become one lower-cased set lookup and only the globs go through a regex, so
+    the common ``"s3:GetObject"`` costs a hash lookup. Lower-casing equals case-insensitive
+    matching here because actions are ASCII (both the policy's and the request's are validated).
+    """
+    if any(p == "*" for p in patterns):
+        return lambda _value: True
+    exact = frozenset(unmark(p).lower() for p in patterns if not has_wildcard(p))
+    globs = tuple(p for p in patterns if has_wildcard(p))
+    if not globs:
+        return lambda value: value.lower() in exact
+    glob = compile_glob_set(globs, ignore_case=True)
+    if not exact:
+        return glob
+    return lambda value: value.lower() in exact or glob(value)
+
+
 def compile_arn_set(patterns: tuple[str, ...]) -> Matcher:
     """One predicate for "the ARN matches any of ``patterns``"."""
     if any(p == "*" for p in patterns):
