@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from crosstrack.cli.errors import CliError
 from crosstrack.packaging import (
     ARCHITECTURES,
     DEFAULT_OUTPUT,
@@ -73,10 +74,7 @@ def package(
     try:
         result = build_lambda_zip(output, target=target, sdk=sdk, lock=lock, log=_stderr)
     except PackagingError as exc:
-        # typer >= 0.23 vendors click, so a click.ClickException (cli.errors.CliError) is
-        # not caught by it; print and exit 1 ourselves, as the CLI convention says.
-        _stderr(f"Error: {exc}")
-        raise typer.Exit(code=1) from None
+        raise CliError(str(exc)) from exc
 
     bundled = ", ".join(f"{p.name} {p.version}" for p in result.pins)
     typer.echo(

@@ -68,8 +68,13 @@ class TerraformError(RuntimeError):
 
 
 class Operator(Protocol):
-    access_key_id: str
-    secret_access_key: str
+    """The operator's access key (read-only: LocalAWS hands out a frozen dataclass)."""
+
+    @property
+    def access_key_id(self) -> str: ...
+
+    @property
+    def secret_access_key(self) -> str: ...
 
 
 class LocalEndpoint(Protocol):
