@@ -17,6 +17,7 @@ module "target" {
   bucket_name                       = var.bucket_name
   force_destroy                     = var.bucket_force_destroy
   noncurrent_version_retention_days = var.noncurrent_version_retention_days
+  lifecycle_enabled                 = var.bucket_lifecycle_enabled
   kms_key_enabled                   = var.bucket_kms_key_enabled
   role_name                         = var.target_role_name
   trusted_role_arn                  = module.source.execution_role_arn

@@ -283,6 +283,12 @@ variable "noncurrent_version_retention_days" {
   }
 }
 
+variable "bucket_lifecycle_enabled" {
+  description = "Expire noncurrent log versions and abandoned uploads (see noncurrent_version_retention_days). Keep true: without it every append of the single layout leaves a full copy behind forever. Only throw-away environments (the local demo) turn it off, because the AWS provider waits about a minute for a new lifecycle configuration to settle."
+  type        = bool
+  default     = true
+}
+
 variable "bucket_kms_key_enabled" {
   description = "Encrypt the bucket with a new customer managed KMS key (key policy grants role B only Decrypt/GenerateDataKey through S3) instead of SSE-S3."
   type        = bool

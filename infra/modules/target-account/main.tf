@@ -82,6 +82,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "log" {
 # expire them, or the bucket grows quadratically with the history. Bucket-wide (the bucket
 # holds nothing but the log), which also covers abandoned multipart uploads anywhere.
 resource "aws_s3_bucket_lifecycle_configuration" "log" {
+  count  = var.lifecycle_enabled ? 1 : 0
   bucket = aws_s3_bucket.log.id
 
   rule {

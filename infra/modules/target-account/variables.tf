@@ -47,6 +47,12 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "lifecycle_enabled" {
+  description = "Create the bucket's lifecycle configuration (true except in throw-away environments)."
+  type        = bool
+  default     = true
+}
+
 variable "noncurrent_version_retention_days" {
   description = "Days previous versions of the log objects are kept before S3 expires them."
   type        = number

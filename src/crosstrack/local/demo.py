@@ -153,6 +153,9 @@ class Demo:
             "lambda_architecture": arch,
             # The demo empties the bucket on destroy; a real deployment keeps it (default false).
             "bucket_force_destroy": True,
+            # The provider waits ~55 s for a new lifecycle rule to settle (docs/deploy.md);
+            # a demo bucket lives for minutes, so it goes without.
+            "bucket_lifecycle_enabled": False,
         }
         if self.options.offline:
             variables["iss_sources"] = ["tle"]
