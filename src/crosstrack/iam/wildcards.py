@@ -76,14 +76,11 @@ def arn_regex(pattern: str) -> str:
 @lru_cache(maxsize=8192)
 def compile_glob(pattern: str, *, ignore_case: bool = False) -> Matcher:
     """A predicate matching whole strings against a plain glob (cached)."""
+    if ignore_case:
+        return _caseless((pattern,))
     if not has_wildcard(pattern):
-        literal = unmark(pattern)
-        if ignore_case:
-            folded = literal.casefold()
-            return lambda value: value.casefold() == folded
-        return literal.__eq__
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return _fullmatch(re.compile(glob_regex(pattern), flags))
+        return unmark(pattern).__eq__
+    return _fullmatch(re.compile(glob_regex(pattern), re.DOTALL))
 
 
 @lru_cache(maxsize=8192)
@@ -98,15 +95,29 @@ def compile_glob_set(patterns: tuple[str, ...], *, ignore_case: bool = False) ->
     """One predicate for "matches any of ``patterns``" (one alternation, one regex call)."""
     if any(p == "*" for p in patterns):
         return lambda _value: True
+    if ignore_case:
+        return _caseless(patterns)
     if not any(has_wildcard(p) for p in patterns):
-        if ignore_case:
-            folded = frozenset(unmark(p).casefold() for p in patterns)
-            return lambda value: value.casefold() in folded
         exact = frozenset(unmark(p) for p in patterns)
         return exact.__contains__
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
     source = "|".join(f"(?:{glob_regex(p)})" for p in patterns)
-    return _fullmatch(re.compile(source, flags))
+    return _fullmatch(re.compile(source, re.DOTALL))
+
+
+def _caseless(patterns: tuple[str, ...]) -> Matcher:
+    """Case-insensitive globs: pattern and value compared in one normal form.
+
+    The form is upper-casing then Unicode case folding: folding alone misses dotless i ~ ``I``
+    and re.IGNORECASE misses ``ß`` ~ ``SS``, while this one makes every text match its own
+    upper-case form. For ASCII (every action name) it is plain lower-casing.
+    """
+    source = "|".join(f"(?:{glob_regex(_fold(p))})" for p in patterns)
+    match = re.compile(source, re.DOTALL).fullmatch
+    return lambda value: match(_fold(value)) is not None
+
+
+def _fold(text: str) -> str:
+    return text.upper().casefold()
 
 
 def compile_action_set(patterns: tuple[str, ...]) -> Matcher:
