@@ -96,6 +96,11 @@ run "defaults_follow_the_design" {
     error_message = "the schedule must send design.md's Scheduler input (the idempotency key)"
   }
   assert {
+    # Scheduler substitutes context attributes in the raw text: they must not be escaped.
+    condition     = strcontains(module.source.schedule.input, "\"<aws.scheduler.execution-id>\"") && strcontains(module.source.schedule.input, "\"<aws.scheduler.scheduled-time>\"")
+    error_message = "the schedule input must hold <aws.scheduler.execution-id> and <aws.scheduler.scheduled-time> literally (jsonencode would escape < and >)"
+  }
+  assert {
     condition     = module.source.failure_handling.max_retry_attempts == 2 && module.source.failure_handling.log_retention_days == 365
     error_message = "bounded retries and log retention defaults"
   }

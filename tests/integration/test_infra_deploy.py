@@ -265,6 +265,8 @@ def test_each_account_holds_its_own_resources(deployment: Deployment) -> None:
         "execution_id": "<aws.scheduler.execution-id>",
         "scheduled_time": "<aws.scheduler.scheduled-time>",
     }
+    # Scheduler substitutes these in the raw text, so they must not arrive JSON-escaped.
+    assert '"<aws.scheduler.execution-id>"' in schedule["Target"]["Input"]
 
     s3_b = deployment.terraform_role("s3")
     bucket = out["bucket_name"]

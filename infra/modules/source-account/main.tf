@@ -295,10 +295,11 @@ resource "aws_scheduler_schedule" "this" {
     role_arn = aws_iam_role.scheduler.arn
     # design.md, "Events": Scheduler substitutes a unique id per scheduled run, which is
     # the reporter's idempotency key: a retried or duplicated delivery never appends twice.
-    input = jsonencode({
-      execution_id   = "<aws.scheduler.execution-id>"
-      scheduled_time = "<aws.scheduler.scheduled-time>"
-    })
+    # A literal string, never jsonencode(): jsonencode escapes < and > as \u003c and \u003e,
+    # Scheduler replaces its context attributes in the raw text, so they would never be
+    # substituted and every run would carry the same literal "id" (and be dropped as a
+    # duplicate after the first). The local scheduler substitutes the same way.
+    input = "{\"execution_id\":\"<aws.scheduler.execution-id>\",\"scheduled_time\":\"<aws.scheduler.scheduled-time>\"}"
 
     # Scheduler's own retries cover only failures to hand the event to Lambda (throttling,
     # a missing permission); failures inside the function are Lambda's retries above.

@@ -86,11 +86,34 @@ def parse_event(event: object) -> tuple[str | None, datetime | None]:
     """
     if not isinstance(event, Mapping):
         return None, None
+    if placeholder_warning(event) is not None:
+        return None, None
     if isinstance(event.get("execution_id"), str) and event["execution_id"]:
         return event["execution_id"], _parse_time(event.get("scheduled_time"))
     if event.get("detail-type") == "Scheduled Event" and isinstance(event.get("id"), str):
         return event["id"], _parse_time(event.get("time"))
     return None, None
+
+
+def placeholder_warning(event: object) -> str | None:
+    """A warning when the event carries Scheduler's placeholders unreplaced.
+
+    Scheduler substitutes ``<aws.scheduler.execution-id>`` in the target input's raw text,
+    so an input whose ``<``/``>`` were escaped (Terraform's ``jsonencode`` does that) reaches
+    the function with the literal placeholder: the same "id" on every run. Taking it as the
+    idempotency key would drop every run after the first as a duplicate, so such an event
+    gets no key (it always appends) and the log line says why.
+    """
+    if not isinstance(event, Mapping):
+        return None
+    value = event.get("execution_id")
+    if isinstance(value, str) and value.startswith("<aws.scheduler."):
+        return (
+            f"execution_id is the unreplaced placeholder {value!r}: the schedule's input must "
+            "contain <aws.scheduler.execution-id> literally (jsonencode escapes < and >); "
+            "appending without an idempotency key"
+        )
+    return None
 
 
 def _parse_time(value: object) -> datetime | None:
@@ -122,6 +145,9 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
         cfg = runtime.settings
         event_id, event_time = parse_event(event)
         line["event_id"] = event_id
+        warning = placeholder_warning(event)
+        if warning is not None:
+            line["warning"] = warning
         s3 = runtime.sessions.s3(
             cfg.role_arn,
             external_id=cfg.external_id,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crosstrack.reporter.handler import parse_event
+from crosstrack.reporter.handler import parse_event, placeholder_warning
 
 SCHEDULER_EVENT = {
     "execution_id": "c0e5b6f2-6d3c-4f43-9d5f-1f3b2a0a9e11",
@@ -66,3 +66,17 @@ def test_unusable_scheduled_time_keeps_the_key_but_not_the_time(bad_time: object
     key, when = parse_event({**SCHEDULER_EVENT, "scheduled_time": bad_time})
     assert key == SCHEDULER_EVENT["execution_id"]
     assert when is None
+
+
+def test_unreplaced_scheduler_placeholder_is_not_an_idempotency_key() -> None:
+    # What a jsonencode()d Scheduler input delivers: the same literal "id" on every run.
+    # Taking it as the key would drop every run after the first as a duplicate.
+    event = {
+        "execution_id": "<aws.scheduler.execution-id>",
+        "scheduled_time": "<aws.scheduler.scheduled-time>",
+    }
+    assert parse_event(event) == (None, None)
+    warning = placeholder_warning(event)
+    assert warning is not None
+    assert "jsonencode escapes < and >" in warning
+    assert placeholder_warning(SCHEDULER_EVENT) is None
