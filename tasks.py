@@ -170,7 +170,9 @@ def lock() -> int:
         "-o",
         LOCKS["dev"],
     )
-    for name, (lockfile, _exe) in TOOL_LOCKS.items():
+    # What the Lambda zip bundles (crosstrack package), then the stand-alone tools.
+    others = {"lambda": REQ / "lambda.lock"} | {n: lk for n, (lk, _exe) in TOOL_LOCKS.items()}
+    for name, lockfile in others.items():
         source = lockfile.with_suffix(".in")
         if source.exists():
             _check("uv", "pip", "compile", source, *common, "-o", lockfile)
