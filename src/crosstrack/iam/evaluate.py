@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from crosstrack.iam.conditions import Context
 from crosstrack.iam.errors import PolicyError
@@ -42,7 +43,7 @@ from crosstrack.iam.model import (
 )
 from crosstrack.iam.principals import Caller, Grant, PrincipalKind, parse_caller
 from crosstrack.iam.services import ServiceRules, rules_for
-from crosstrack.iam.variables import UnresolvedVariable
+from crosstrack.iam.variables import Template, UnresolvedVariable
 from crosstrack.iam.wildcards import compile_arn
 
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9_.-]+$")
@@ -68,6 +69,9 @@ class _Subject:
     caller: Caller
     context: Context
     traces: list[StatementTrace] | None
+    # per resource template (by identity: templates are interned), whether its resolved
+    # pattern matches the resource, or None when a variable is missing from the context
+    template_hits: dict[int, bool | None]
 
 
 @dataclass(slots=True)
@@ -84,8 +88,7 @@ class _Layers:
         return [*self.scp, *self.rcp, self.resource, self.identity, *filter(None, present)]
 
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
+class _Outcome(NamedTuple):  # a tuple: built once per evaluation, cheaper than a dataclass
     verdict: Verdict
     decided_by: Layer | None
     missing: tuple[Layer, ...]
@@ -127,6 +130,7 @@ def evaluate(
         caller=caller,
         context=_context(request, resource_account),
         traces=[] if trace else None,
+        template_hits={},
     )
 
     layers = _Layers(
@@ -146,9 +150,10 @@ def evaluate(
         if session_policy is None
         else _run(Layer.SESSION_POLICY, (session_policy,), "session_policy", subject),
     )
-    outcome = _combine(layers, caller, resource_account, requires_resource)
+    in_order = layers.in_order()
+    outcome = _combine(layers, in_order, caller, resource_account, requires_resource)
     matched: list[MatchedStatement] = []
-    for r in layers.in_order():
+    for r in in_order:
         matched += r.matched
     return Decision(
         decision=outcome.verdict,
@@ -173,12 +178,15 @@ def _failing(levels: list[_LayerResult]) -> tuple[int, ...]:
     return tuple(n for n, level in enumerate(levels) if not level.allows)
 
 
-_SINGLE = frozenset({Layer.RESOURCE_POLICY, Layer.PERMISSION_BOUNDARY, Layer.SESSION_POLICY})
-
-
 def _run(layer: Layer, policies: Sequence[Policy], prefix: str, subject: _Subject) -> _LayerResult:
     result = _LayerResult(layer)
-    single = layer in _SINGLE
+    # layers of one policy label it by the prefix alone ("resource_policy"); identity tests
+    # rather than a set: hashing an Enum member runs Python code
+    single = (
+        layer is Layer.RESOURCE_POLICY
+        or layer is Layer.PERMISSION_BOUNDARY
+        or layer is Layer.SESSION_POLICY
+    )
     scan = _scan if subject.traces is None else _scan_traced
     for i, policy in enumerate(policies):
         label = policy.name or (prefix if single else f"{prefix}[{i}]")
@@ -191,10 +199,14 @@ def _one(policy: Policy | None) -> list[Policy]:
 
 
 def _combine(
-    layers: _Layers, caller: Caller, resource_account: str | None, requires_resource: bool
+    layers: _Layers,
+    in_order: list[_LayerResult],
+    caller: Caller,
+    resource_account: str | None,
+    requires_resource: bool,
 ) -> _Outcome:
     # 1. An explicit deny in any applicable policy wins.
-    for r in layers.in_order():
+    for r in in_order:
         if r.denies:
             return _Outcome(Verdict.EXPLICIT_DENY, r.layer, (), (Reason.EXPLICIT_DENY,))
     missing: list[Layer] = []
@@ -270,11 +282,17 @@ def _scan(policy: Policy, label: str, result: _LayerResult, subject: _Subject) -
     candidates = policy.by_action.get(subject.action_key)
     if candidates is None:
         candidates = policy.statements_for(subject.action)
+    resource = subject.resource
+    reported: tuple[MatchedStatement, ...] | None = None
     # Only statements whose action matches are looked at; each check below is a cheap exit,
     # in the order of _statement_outcome (which --explain uses and these must agree with).
     for st in candidates:
-        if st.resources is not None and not _resource_matches(st, subject):
-            continue
+        if st.resources is not None:
+            if st.resource_templates:
+                if not _resource_matches(st, subject):
+                    continue
+            elif st.resource_matcher(resource) == st.not_resource:
+                continue
         grant: Grant | None = None
         if st.principals is not None:
             grant = _principal_grant(st, subject.caller)
@@ -282,27 +300,28 @@ def _scan(policy: Policy, label: str, result: _LayerResult, subject: _Subject) -
                 continue
         if st.conditions and not _conditions_hold(st, subject.context):
             continue
-        _record(result, policy, label, st, grant)
+        if reported is None:
+            reported = policy.matched_statements(result.layer, label)
+        _record(result, reported[st.index], grant)
 
 
 def _scan_traced(policy: Policy, label: str, result: _LayerResult, subject: _Subject) -> None:
     """Like :func:`_scan`, recording every statement's outcome and why (for --explain)."""
     assert subject.traces is not None
     layer = result.layer
+    reported = policy.matched_statements(layer, label)
     for st in policy.statements:
         outcome, detail, grant = _statement_outcome(st, subject)
         subject.traces.append(
             StatementTrace(layer, label, st.index, st.sid, st.effect, outcome, detail)
         )
         if outcome is Outcome.APPLIES:
-            _record(result, policy, label, st, grant)
+            _record(result, reported[st.index], grant)
 
 
-def _record(
-    result: _LayerResult, policy: Policy, label: str, st: Statement, grant: Grant | None
-) -> None:
-    result.matched.append(policy.matched_statements(result.layer, label)[st.index])
-    if st.effect is Effect.DENY:
+def _record(result: _LayerResult, matched: MatchedStatement, grant: Grant | None) -> None:
+    result.matched.append(matched)
+    if matched.effect is Effect.DENY:
         result.denies = True
     else:
         result.allows = True
@@ -348,32 +367,47 @@ def _resource_miss(st: Statement, subject: _Subject) -> _Verdict3 | None:
 
 
 def _resource_matches(st: Statement, subject: _Subject) -> bool:
-    """Whether the Resource/NotResource element lets ``st`` apply (False if unresolvable)."""
+    """Whether the Resource/NotResource element lets ``st`` apply (False if unresolvable).
+
+    Same answer as _resource_miss, remembering each template's result for the request.
+    """
+    hits = subject.template_hits
+    hit = st.resource_matcher(subject.resource)
+    for template in st.resource_templates:
+        key = id(template)
+        if key in hits:
+            known = hits[key]
+        else:
+            known = hits[key] = _template_hit(template, subject)
+        if known is None:
+            return False  # a variable missing from the context: the statement does not apply
+        hit = hit or known
+    return hit != st.not_resource
+
+
+def _template_hit(template: Template, subject: _Subject) -> bool | None:
     try:
-        resolved = _resolve_resources(st, subject.context)
+        pattern = template.resolve(subject.context)
     except UnresolvedVariable:
-        return False  # a variable missing from the context: the statement does not apply
-    return _resource_hit(st, resolved, subject.resource) != st.not_resource
+        return None
+    # compile_arn caches by pattern text, so each resolved pattern is compiled once.
+    return compile_arn(pattern)(subject.resource)
 
 
-def _resolve_resources(st: Statement, context: Context) -> tuple[str, ...]:
+def _resolve_resources(st: Statement, context: Context) -> list[str]:
     """The patterns of ``st``'s variable entries for this request; may raise UnresolvedVariable.
 
     Every variable is resolved before any pattern is matched: one unresolvable variable makes
     the whole statement not apply, even when another entry would match.
     """
-    if not st.resource_templates:
-        return ()
-    return tuple(template.resolve(context) for template in st.resource_templates)
+    return [template.resolve(context) for template in st.resource_templates]
 
 
-def _resource_hit(st: Statement, resolved: tuple[str, ...], resource: str) -> bool:
+def _resource_hit(st: Statement, resolved: list[str], resource: str) -> bool:
     """Whether ``resource`` matches any entry (the fixed ones, then the resolved ones)."""
-    matcher = st.resource_matcher
-    if matcher is not None and matcher(resource):
-        return True
-    # compile_arn caches by pattern text, so each resolved pattern is compiled once.
-    return any(compile_arn(pattern)(resource) for pattern in resolved)
+    return st.resource_matcher(resource) or any(
+        compile_arn(pattern)(resource) for pattern in resolved
+    )
 
 
 def _principal_grant(st: Statement, caller: Caller) -> Grant | None:
@@ -408,12 +442,12 @@ def _action_rules(action: str) -> tuple[str, ServiceRules, bool]:
 
 def _resource_account(request: Request) -> str | None:
     given = request.resource_account
-    if given is not None and (not isinstance(given, str) or not _ACCOUNT.match(given)):
+    if given is not None and (not isinstance(given, str) or not _is_account(given)):
         raise PolicyError(
             "$.request.resource_account", f"expected a 12-digit account id, not {given!r}"
         )
     parts = request.resource.split(":", 5)
-    in_arn = parts[4] if len(parts) == 6 and _ACCOUNT.match(parts[4]) else None
+    in_arn = parts[4] if len(parts) == 6 and _is_account(parts[4]) else None
     if given and in_arn and given != in_arn:
         raise PolicyError(
             "$.request.resource_account",
@@ -427,6 +461,12 @@ def _resource_account(request: Request) -> str | None:
             "(S3 bucket ARNs never do)",
         )
     return account
+
+
+@lru_cache(maxsize=1024)
+def _is_account(text: str) -> bool:
+    """A 12-digit account id (cached: a handful of accounts, and the test is a regex)."""
+    return _ACCOUNT.match(text) is not None
 
 
 def _check_layers(

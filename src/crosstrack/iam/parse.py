@@ -197,13 +197,17 @@ def _statement(item: Any, index: int, path: str, kind: PolicyKind, *, variables:
         actions=compile_action_set(actions),
         not_action=action_key == "NotAction",
         resources=resources,
-        resource_matcher=compile_arn_set(patterns) if patterns else None,
+        resource_matcher=compile_arn_set(patterns) if patterns else _no_resource,
         resource_templates=tuple(r for r in resources or () if isinstance(r, Template)),
         not_resource=resource_key == "NotResource",
         principals=principals,
         not_principal=principal_key == "NotPrincipal",
         conditions=conditions,
     )
+
+
+def _no_resource(_resource: str) -> bool:
+    return False
 
 
 def _actions(item: Mapping[str, Any], path: str) -> tuple[str, tuple[str, ...]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from crosstrack.iam.errors import PolicyError
 from crosstrack.iam.wildcards import LITERAL_QMARK, LITERAL_STAR
@@ -74,9 +75,27 @@ class Template:
 
 
 def parse_template(text: str, path: str) -> str | Template:
-    """``text`` itself if it holds no variable (escapes turned into markers), else a Template."""
+    """``text`` itself if it holds no variable (escapes turned into markers), else a Template.
+
+    Equal texts give the same Template object, so the evaluator can remember per request what
+    a template resolved to, by identity, across every statement that uses it.
+    """
     if "${" not in text:
         return text
+    try:
+        return _template(text)
+    except _MalformedVariable as exc:
+        raise PolicyError(path, f"malformed policy variable {exc.text!r}") from None
+
+
+class _MalformedVariable(Exception):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+@lru_cache(maxsize=4096)
+def _template(text: str) -> str | Template:
     parts: list[str | Variable] = []
     pos = 0
     for m in _VAR.finditer(text):
@@ -92,7 +111,7 @@ def parse_template(text: str, path: str) -> str | Template:
             elif _KEY.match(body.strip()):
                 name, default = body.strip(), None
             else:
-                raise PolicyError(path, f"malformed policy variable {m.group(0)!r}")
+                raise _MalformedVariable(m.group(0))
             parts.append(Variable(name=name, key=name.lower(), default=default))
         pos = m.end()
     if pos < len(text):
