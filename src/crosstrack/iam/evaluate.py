@@ -50,6 +50,32 @@ _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9_.-]+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 
 
+# Enum members the hot path names, as module constants: on Python 3.11 reading a member off
+# its class (``Layer.SCP``) goes through the enum machinery and costs ~0.1 us, and one
+# evaluation names members a few dozen times.
+_DENY = Effect.DENY
+_GRANT_ACCOUNT = Grant.ACCOUNT
+_GRANT_USER = Grant.USER
+_IDENTITY = Layer.IDENTITY
+_PERMISSION_BOUNDARY = Layer.PERMISSION_BOUNDARY
+_RCP = Layer.RCP
+_RESOURCE_POLICY = Layer.RESOURCE_POLICY
+_SCP = Layer.SCP
+_SESSION_POLICY = Layer.SESSION_POLICY
+_ROOT = PrincipalKind.ROOT
+_SERVICE = PrincipalKind.SERVICE
+_REASON_ALLOWED_BY_IDENTITY = Reason.ALLOWED_BY_IDENTITY
+_REASON_ALLOWED_BY_RESOURCE_POLICY = Reason.ALLOWED_BY_RESOURCE_POLICY
+_REASON_BOUNDARY_LIMITS_ROLE_GRANT = Reason.BOUNDARY_LIMITS_ROLE_GRANT
+_REASON_CROSS_ACCOUNT = Reason.CROSS_ACCOUNT
+_REASON_EXPLICIT_DENY = Reason.EXPLICIT_DENY
+_REASON_NO_ALLOW = Reason.NO_ALLOW
+_REASON_RESOURCE_POLICY_REQUIRED = Reason.RESOURCE_POLICY_REQUIRED
+_ALLOWED = Verdict.ALLOWED
+_EXPLICIT_DENY = Verdict.EXPLICIT_DENY
+_IMPLICIT_DENY = Verdict.IMPLICIT_DENY
+
+
 @dataclass(slots=True)
 class _LayerResult:
     layer: Layer
@@ -136,19 +162,17 @@ def evaluate(
     layers = _Layers(
         # SCPs limit the principals of member accounts, never service principals.
         scp=[]
-        if caller.kind is PrincipalKind.SERVICE
-        else [_run(Layer.SCP, level, f"scps[{n}]", subject) for n, level in enumerate(scps)],
-        rcp=[_run(Layer.RCP, level, f"rcps[{n}]", subject) for n, level in enumerate(rcps)],
-        resource=_run(Layer.RESOURCE_POLICY, _one(resource_policy), "resource_policy", subject),
-        identity=_run(Layer.IDENTITY, identity_policies, "identity_policies", subject),
+        if caller.kind is _SERVICE
+        else [_run(_SCP, level, f"scps[{n}]", subject) for n, level in enumerate(scps)],
+        rcp=[_run(_RCP, level, f"rcps[{n}]", subject) for n, level in enumerate(rcps)],
+        resource=_run(_RESOURCE_POLICY, _one(resource_policy), "resource_policy", subject),
+        identity=_run(_IDENTITY, identity_policies, "identity_policies", subject),
         boundary=None
         if permission_boundary is None
-        else _run(
-            Layer.PERMISSION_BOUNDARY, (permission_boundary,), "permission_boundary", subject
-        ),
+        else _run(_PERMISSION_BOUNDARY, (permission_boundary,), "permission_boundary", subject),
         session=None
         if session_policy is None
-        else _run(Layer.SESSION_POLICY, (session_policy,), "session_policy", subject),
+        else _run(_SESSION_POLICY, (session_policy,), "session_policy", subject),
     )
     in_order = layers.in_order()
     outcome = _combine(layers, in_order, caller, resource_account, requires_resource)
@@ -182,11 +206,7 @@ def _run(layer: Layer, policies: Sequence[Policy], prefix: str, subject: _Subjec
     result = _LayerResult(layer)
     # layers of one policy label it by the prefix alone ("resource_policy"); identity tests
     # rather than a set: hashing an Enum member runs Python code
-    single = (
-        layer is Layer.RESOURCE_POLICY
-        or layer is Layer.PERMISSION_BOUNDARY
-        or layer is Layer.SESSION_POLICY
-    )
+    single = layer is _RESOURCE_POLICY or layer is _PERMISSION_BOUNDARY or layer is _SESSION_POLICY
     scan = _scan if subject.traces is None else _scan_traced
     for i, policy in enumerate(policies):
         label = policy.name or (prefix if single else f"{prefix}[{i}]")
@@ -208,19 +228,19 @@ def _combine(
     # 1. An explicit deny in any applicable policy wins.
     for r in in_order:
         if r.denies:
-            return _Outcome(Verdict.EXPLICIT_DENY, r.layer, (), (Reason.EXPLICIT_DENY,))
+            return _Outcome(_EXPLICIT_DENY, r.layer, (), (_REASON_EXPLICIT_DENY,))
     missing: list[Layer] = []
     reasons: list[Reason] = []
     # 2. Every SCP level (caller's account) and RCP level (resource's account) must allow.
     if any(not level.allows for level in layers.scp):
-        missing.append(Layer.SCP)
+        missing.append(_SCP)
     if any(not level.allows for level in layers.rcp):
-        missing.append(Layer.RCP)
+        missing.append(_RCP)
     # 3. The resource policy and the caller's identity side.
-    if caller.kind is PrincipalKind.SERVICE:
+    if caller.kind is _SERVICE:
         # A service principal has no identity side: only the resource policy can allow it.
-        side_missing = [] if layers.resource.grant is not None else [Layer.RESOURCE_POLICY]
-        granted_by = Layer.RESOURCE_POLICY
+        side_missing = [] if layers.resource.grant is not None else [_RESOURCE_POLICY]
+        granted_by = _RESOURCE_POLICY
     else:
         side_missing, granted_by = _resource_and_identity(
             layers, caller, resource_account, requires_resource, reasons
@@ -228,13 +248,13 @@ def _combine(
     missing.extend(side_missing)
     if missing:
         ordered = tuple(layer for layer in _ORDER if layer in missing)
-        return _Outcome(Verdict.IMPLICIT_DENY, ordered[0], ordered, (*reasons, Reason.NO_ALLOW))
+        return _Outcome(_IMPLICIT_DENY, ordered[0], ordered, (*reasons, _REASON_NO_ALLOW))
     final = (
-        Reason.ALLOWED_BY_RESOURCE_POLICY
-        if granted_by is Layer.RESOURCE_POLICY
-        else Reason.ALLOWED_BY_IDENTITY
+        _REASON_ALLOWED_BY_RESOURCE_POLICY
+        if granted_by is _RESOURCE_POLICY
+        else _REASON_ALLOWED_BY_IDENTITY
     )
-    return _Outcome(Verdict.ALLOWED, granted_by, (), (*reasons, final))
+    return _Outcome(_ALLOWED, granted_by, (), (*reasons, final))
 
 
 def _resource_and_identity(
@@ -247,31 +267,31 @@ def _resource_and_identity(
     """The layers still lacking an Allow on the best path, and the layer that grants."""
     grant = layers.resource.grant
     identity_missing: list[Layer] = []
-    if caller.kind is not PrincipalKind.ROOT and not layers.identity.allows:
-        identity_missing.append(Layer.IDENTITY)  # the root user has full access to its account
+    if caller.kind is not _ROOT and not layers.identity.allows:
+        identity_missing.append(_IDENTITY)  # the root user has full access to its account
     for limit in (layers.boundary, layers.session):
         if limit is not None and not limit.allows:
             identity_missing.append(limit.layer)
-    limits_missing: list[Layer] = [m for m in identity_missing if m is not Layer.IDENTITY]
-    resource_missing = [] if grant is not None else [Layer.RESOURCE_POLICY]
+    limits_missing: list[Layer] = [m for m in identity_missing if m is not _IDENTITY]
+    resource_missing = [] if grant is not None else [_RESOURCE_POLICY]
     if requires_resource:
-        reasons.append(Reason.RESOURCE_POLICY_REQUIRED)
+        reasons.append(_REASON_RESOURCE_POLICY_REQUIRED)
     if caller.account != resource_account:
         # Cross-account: the resource's account and the caller's account must both allow.
-        reasons.append(Reason.CROSS_ACCOUNT)
-        return resource_missing + identity_missing, Layer.IDENTITY
+        reasons.append(_REASON_CROSS_ACCOUNT)
+        return resource_missing + identity_missing, _IDENTITY
     if grant is None:
-        return (resource_missing if requires_resource else []) + identity_missing, Layer.IDENTITY
-    if grant >= Grant.USER:
+        return (resource_missing if requires_resource else []) + identity_missing, _IDENTITY
+    if grant >= _GRANT_USER:
         # Granted to the session (or IAM user) itself: other implicit denies do not count.
-        return [], Layer.RESOURCE_POLICY
-    if grant is not Grant.ACCOUNT:
+        return [], _RESOURCE_POLICY
+    if grant is not _GRANT_ACCOUNT:
         # Granted to the role ARN (or "*"): still limited by boundary and session policy.
         if limits_missing:
-            reasons.append(Reason.BOUNDARY_LIMITS_ROLE_GRANT)
-        return limits_missing, Layer.RESOURCE_POLICY
+            reasons.append(_REASON_BOUNDARY_LIMITS_ROLE_GRANT)
+        return limits_missing, _RESOURCE_POLICY
     # Granted to the account: delegated to the account's identity-based policies.
-    return identity_missing, Layer.IDENTITY
+    return identity_missing, _IDENTITY
 
 
 _ORDER = tuple(Layer)
@@ -321,7 +341,7 @@ def _scan_traced(policy: Policy, label: str, result: _LayerResult, subject: _Sub
 
 def _record(result: _LayerResult, matched: MatchedStatement, grant: Grant | None) -> None:
     result.matched.append(matched)
-    if matched.effect is Effect.DENY:
+    if matched.effect is _DENY:
         result.denies = True
     else:
         result.allows = True
@@ -475,8 +495,8 @@ def _check_layers(
     permission_boundary: Policy | None,
     session_policy: Policy | None,
 ) -> None:
-    if caller.kind in (PrincipalKind.SERVICE, PrincipalKind.ROOT):
-        what = "a service principal" if caller.kind is PrincipalKind.SERVICE else "the root user"
+    if caller.kind in (_SERVICE, _ROOT):
+        what = "a service principal" if caller.kind is _SERVICE else "the root user"
         for given, path in (
             (bool(identity_policies), "$.identity_policies"),
             (permission_boundary is not None, "$.permission_boundary"),
