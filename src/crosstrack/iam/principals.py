@@ -38,10 +38,15 @@ class PrincipalKind(Enum):
 
 
 class Grant(IntEnum):
-    """How specifically a resource policy named the caller (higher = more direct)."""
+    """How a resource policy named the caller, ordered by how much the grant settles on its
+    own (higher wins when several statements allow): an account grant only delegates to the
+    account's identity policies; "*" or the role ARN allow subject to a boundary or session
+    policy; the user or session ARN allows outright.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+    """
 
-    ANYONE = 1  # "*" or NotPrincipal
-    ACCOUNT = 2  # account id / :root
+    ACCOUNT = 1  # account id / :root
+    ANYONE = 2  # "*" or NotPrincipal
     ROLE = 3  # the role (or federating user) behind a session
     USER = 4  # the IAM user itself
     SESSION = 5  # the session ARN itself
