@@ -147,6 +147,8 @@ def evaluate(
     resource = request.resource
     if not isinstance(resource, str) or not resource:
         raise PolicyError("$.request.resource", "must be a non-empty string (an ARN or *)")
+    if requires_resource:
+        requires_resource = rules.requires_resource_allow_on(resource)
     resource_account = _resource_account(request)
     _check_layers(caller, identity_policies, permission_boundary, session_policy)
     subject = _Subject(

@@ -38,12 +38,21 @@ class ServiceRules:
     policy_name: str  # "trust policy", "bucket policy", "key policy"
     explicit_actions: frozenset[str] | None  # lower-cased; None = every action of the service
     explicit_required: bool
+    # Only requests on resources containing this marker need the explicit allow (KMS: a key,
+    # not kms:CreateKey or kms:List* on "*", which IAM policies alone govern:
+    # https://docs.aws.amazon.com/kms/latest/developerguide/kms-api-permissions-reference.html).
+    explicit_resource_marker: str | None = None
 
     def requires_resource_allow(self, action: str) -> bool:
         """True when the resource policy must allow ``action`` even within one account."""
         if not self.explicit_required:
             return False
         return self.explicit_actions is None or action.lower() in self.explicit_actions
+
+    def requires_resource_allow_on(self, resource: str) -> bool:
+        """Whether the explicit-allow rule applies to ``resource`` (given it applies to the
+        action)."""
+        return self.explicit_resource_marker is None or self.explicit_resource_marker in resource
 
     def policy_kind(self, action: str) -> PolicyKind:
         """The kind of document that governs ``action`` (trust policies have no Resource)."""
@@ -65,7 +74,9 @@ _GENERIC = ServiceRules("*", "resource-based policy", None, explicit_required=Fa
 
 REGISTRY: dict[str, ServiceRules] = {
     "sts": ServiceRules("sts", "trust policy", _TRUST_ACTIONS, explicit_required=True),
-    "kms": ServiceRules("kms", "key policy", None, explicit_required=True),
+    "kms": ServiceRules(
+        "kms", "key policy", None, explicit_required=True, explicit_resource_marker=":key/"
+    ),
     "s3": ServiceRules("s3", "bucket policy", None, explicit_required=False),
 }
 
