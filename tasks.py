@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -105,7 +106,23 @@ def _tools_env() -> dict[str, str]:
         tool_env = TOOLS / name
         _ensure_env(tool_env, lock, editable=False)
         env[f"CROSSTRACK_{name.upper()}"] = str(_bin(tool_env, exe))
+    # `aws logs tail` is AWS CLI v2 only, and v2 is not on PyPI: use one from PATH if any
+    # (Debian's `awscli` package is v2); the test that needs it skips, saying so, without.
+    if "CROSSTRACK_AWSCLI_V2" not in env:
+        found = shutil.which("aws")
+        if found and _version_of(found).startswith("aws-cli/2."):
+            env["CROSSTRACK_AWSCLI_V2"] = found
     return env
+
+
+def _version_of(exe: str) -> str:
+    try:
+        out = subprocess.run(
+            [exe, "--version"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return (out.stdout or out.stderr).strip()
 
 
 def lint() -> int:
