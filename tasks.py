@@ -109,9 +109,11 @@ def _tools_env() -> dict[str, str]:
     # `aws logs tail` is AWS CLI v2 only, and v2 is not on PyPI: use one from PATH if any
     # (Debian's `awscli` package is v2); the test that needs it skips, saying so, without.
     if "CROSSTRACK_AWSCLI_V2" not in env:
-        found = shutil.which("aws")
-        if found and _version_of(found).startswith("aws-cli/2."):
-            env["CROSSTRACK_AWSCLI_V2"] = found
+        for folder in os.environ.get("PATH", "").split(os.pathsep):
+            found = shutil.which("aws", path=folder)  # the first aws may be v1 (pip's)
+            if found and _version_of(found).startswith("aws-cli/2."):
+                env["CROSSTRACK_AWSCLI_V2"] = found
+                break
     return env
 
 

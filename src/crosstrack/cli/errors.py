@@ -1,15 +1,23 @@
-"""The one CLI-level error: printed on stderr as ``Error: <message>``, exit 1."""
+"""The one CLI-level error: ``Error: <message>`` on stderr, exit 1.
+
+It is a :class:`typer.Exit` that prints its message as it is raised, so the message stays
+one plain line (typer's rich error panel would wrap it at the terminal width, which breaks
+copy-paste of ARNs and grep in scripts) and the console script and ``CliRunner`` handle it
+alike.
+"""
 
 from __future__ import annotations
 
-# typer >= 0.23 vendors its own click, and its commands catch that copy's ClickException
-# (the base of typer.BadParameter), not the standalone click package's. Deriving from it
-# keeps CliError handled by typer itself, in the console script and in CliRunner alike;
-# tests/unit/cli/test_cli_package.py fails if that ever changes.
-from typer._click.exceptions import ClickException
+import typer
 
 
-class CliError(ClickException):
+class CliError(typer.Exit):
     """A failure the user can act on; the message says what happened and what to do."""
 
-    exit_code = 1
+    def __init__(self, message: str, code: int = 1) -> None:
+        self.message = message
+        typer.echo(f"Error: {message}", err=True)
+        super().__init__(code)
+
+    def __str__(self) -> str:
+        return self.message
