@@ -340,7 +340,10 @@ def test_only_lambda_in_account_a_may_become_role_a(planned: Mapping[str, Any]) 
 
 
 def test_role_a_may_assume_role_b_and_nothing_else(planned: Mapping[str, Any]) -> None:
-    identity = _policy(planned, "module.source.aws_iam_role_policy.execution", "policy")
+    identity = [
+        _policy(planned, f"module.source.aws_iam_role_policy.{name}", "policy")
+        for name in ("execution", "failures")
+    ]
     trust_b = _policy(planned, "module.target.aws_iam_role.this", "assume_role_policy")
     role_b = f"arn:aws:iam::{B}:role/access-s3-bucket"
     bucket = planned["module.target.aws_s3_bucket.log"]["bucket"]
@@ -354,7 +357,7 @@ def test_role_a_may_assume_role_b_and_nothing_else(planned: Mapping[str, Any]) -
                 "resource_account": account,
                 "context": {"aws:SecureTransport": "true"},
             },
-            identity_policies=[identity],
+            identity_policies=identity,
             resource_policy=resource_policy,
         )
 

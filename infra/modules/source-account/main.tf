@@ -85,8 +85,18 @@ data "aws_iam_policy_document" "execution" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${local.log_group_arn}:*"]
   }
+}
 
-  # Lambda sends the on-failure record with the execution role's credentials.
+resource "aws_iam_role_policy" "execution" {
+  name   = "assume-target-role-and-log"
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.execution.json
+}
+
+# Lambda sends the on-failure record with the execution role's credentials. A policy of
+# its own, so the function does not wait for the queue (whose creation the provider holds
+# for ~25 s while its attributes settle): only the event invoke config needs both.
+data "aws_iam_policy_document" "failures" {
   statement {
     sid       = "ReportFailuresToOwnQueue"
     effect    = "Allow"
@@ -95,10 +105,10 @@ data "aws_iam_policy_document" "execution" {
   }
 }
 
-resource "aws_iam_role_policy" "execution" {
-  name   = "assume-target-role-and-log"
+resource "aws_iam_role_policy" "failures" {
+  name   = "report-failures"
   role   = aws_iam_role.execution.id
-  policy = data.aws_iam_policy_document.execution.json
+  policy = data.aws_iam_policy_document.failures.json
 }
 
 # ---------------------------------------------------------------------------------------
@@ -168,6 +178,9 @@ resource "aws_lambda_function_event_invoke_config" "this" {
       destination = aws_sqs_queue.failures.arn
     }
   }
+
+  # The role must be allowed to send to the destination before failures can land there.
+  depends_on = [aws_iam_role_policy.failures]
 }
 
 resource "aws_sns_topic" "alarms" {

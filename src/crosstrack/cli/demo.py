@@ -177,6 +177,7 @@ def demo(
         raise CliError(str(exc)) from exc
     finally:
         runner.stop()
+        _err("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in runner.timings.items()))
     if failed:
         raise typer.Exit(1)
 
@@ -239,7 +240,6 @@ def _show(runner: Demo, out: Any) -> None:
     except Exception as exc:  # the object may not exist when every run failed
         _err(f"  (cannot read the log object: {exc})")
     Console(file=out, width=160).print(_chain_table(runner))
-    _err("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in runner.timings.items()))
 
 
 def _keep_running(runner: Demo, every: float) -> None:
