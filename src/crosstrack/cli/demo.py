@@ -72,7 +72,7 @@ def _chain_table(demo: Demo) -> Any:
     for row in demo.chain():
         entry = row.entry or {}
         table.add_row(
-            ("✓ " if row.ok else "✗ ") + row.number,
+            f"{row.mark} {row.number}",
             row.link,
             str(entry.get("principal", "(not seen)")),
             f"{entry.get('action', '')} on {entry.get('resource', '')}" if entry else "",

@@ -189,28 +189,57 @@ def break_link(link: str, dep: Deployment) -> Restore:
 # ----------------------------------------------------------------------- chain table
 @dataclass(frozen=True)
 class ChainRow:
-    """One link of the chain and the audit entry that decided it (None: not seen)."""
+    """One link of the chain and the audit entry that decided it (None: not reached)."""
 
     number: str
     link: str
     entry: Mapping[str, Any] | None
     statement: str
+    ok: bool
 
     @property
-    def ok(self) -> bool:
-        return self.entry is not None and self.entry.get("decision") == "allowed"
+    def mark(self) -> str:
+        if self.entry is None:
+            return "·"  # the run never got this far
+        return "✓" if self.ok else "✗"
 
 
-def _statement(entry: Mapping[str, Any], layer: str) -> str:
+def _allowing(entry: Mapping[str, Any], layer: str) -> str | None:
+    """The Allow statement of ``layer`` that matched, as "policy [Sid]", if any."""
     for match in entry.get("matched") or []:
         if match.get("layer") == layer and match.get("effect") == "Allow":
             sid = match.get("sid")
             return f"{match.get('policy')}" + (f" [{sid}]" if sid else "")
-    return ""
+    return None
+
+
+def _denying(entry: Mapping[str, Any], layer: str) -> str | None:
+    for match in entry.get("matched") or []:
+        if match.get("layer") == layer and match.get("effect") == "Deny":
+            sid = match.get("sid")
+            return f"{match.get('policy')}" + (f" [{sid}]" if sid else "")
+    return None
+
+
+def _row(number: str, link: str, entry: Mapping[str, Any] | None, layer: str) -> ChainRow:
+    if entry is None:
+        return ChainRow(number, link, None, "(not reached)", ok=False)
+    allowed = entry.get("decision") == "allowed"
+    if layer == "bucket":
+        # This link holds when no Deny of the bucket policy matched the request.
+        deny = _denying(entry, "resource_policy")
+        if deny is not None:
+            return ChainRow(number, link, entry, f"denied by {deny}", ok=False)
+        return ChainRow(number, link, entry, "no Deny matched in the bucket policy", ok=True)
+    statement = _allowing(entry, layer)
+    if statement is not None:
+        return ChainRow(number, link, entry, statement, ok=True)
+    why = str(entry.get("explanation") or entry.get("reason") or "no statement allows it")
+    return ChainRow(number, link, entry, why, ok=allowed)
 
 
 def chain_rows(entries: Iterable[Mapping[str, Any]], dep: Deployment) -> list[ChainRow]:
-    """The newest audit entry for each link of design.md's chain."""
+    """The newest audit entry for each link of design.md's chain, judged per layer."""
     latest: dict[str, Mapping[str, Any]] = {}
     object_arn_prefix = f"arn:aws:s3:::{dep.bucket}/"
     for e in entries:
@@ -226,20 +255,14 @@ def chain_rows(entries: Iterable[Mapping[str, Any]], dep: Deployment) -> list[Ch
             latest["b"] = e
         elif action == "s3:PutObject" and str(resource).startswith(object_arn_prefix):
             latest["s3"] = e
-
-    def row(number: str, link: str, key: str, layer: str) -> ChainRow:
-        entry = latest.get(key)
-        text = _statement(entry, layer) if entry else ""
-        if entry and layer == "bucket" and entry.get("decision") == "allowed":
-            text = "no Deny matched in the bucket policy"
-        return ChainRow(number, link, entry, text)
-
     return [
-        row("0", "the schedule may invoke the function", "invoke", "identity"),
-        row("0", "the function may write its logs", "logs", "identity"),
-        row("1", "lambda.amazonaws.com may assume role A", "a-trust", "resource_policy"),
-        row("2", "role A may call sts:AssumeRole on role B", "b", "identity"),
-        row("3", "role B trusts role A", "b", "resource_policy"),
-        row("4", "role B may s3:PutObject on the log object", "s3", "identity"),
-        row("5", "the bucket policy does not deny", "s3", "bucket"),
+        _row("0", "the schedule may invoke the function", latest.get("invoke"), "identity"),
+        _row("0", "the function may write its logs", latest.get("logs"), "identity"),
+        _row(
+            "1", "lambda.amazonaws.com may assume role A", latest.get("a-trust"), "resource_policy"
+        ),
+        _row("2", "role A may call sts:AssumeRole on role B", latest.get("b"), "identity"),
+        _row("3", "role B trusts role A", latest.get("b"), "resource_policy"),
+        _row("4", "role B may s3:PutObject on the log object", latest.get("s3"), "identity"),
+        _row("5", "the bucket policy does not deny", latest.get("s3"), "bucket"),
     ]
