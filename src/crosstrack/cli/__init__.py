@@ -18,6 +18,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Docstrings are wrapped at 100 columns; markdown mode re-flows their paragraphs.
+    rich_markup_mode="markdown",
 )
 demo.register(app)
 invoke.register(app)

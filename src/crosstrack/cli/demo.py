@@ -149,6 +149,7 @@ def demo(
     from crosstrack.local.demo import Demo, DemoError, DemoOptions, default_workdir
     from crosstrack.local.errors import LocalAWSError
     from crosstrack.local.terraform import TerraformError
+    from crosstrack.packaging import PackagingError
 
     if break_link is not None and break_link not in links.LINKS:
         raise typer.BadParameter(
@@ -173,7 +174,7 @@ def demo(
     except KeyboardInterrupt:
         _err("interrupted; stopping the local AWS")
         failed = failed or not keep
-    except (DemoError, LocalAWSError, TerraformError) as exc:
+    except (DemoError, LocalAWSError, TerraformError, PackagingError) as exc:
         raise CliError(str(exc)) from exc
     finally:
         runner.stop()
