@@ -21,9 +21,10 @@ Across accounts both the resource policy and the identity side must allow.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from itertools import repeat
 from typing import NamedTuple
 
 from crosstrack.iam.conditions import Context
@@ -34,6 +35,7 @@ from crosstrack.iam.model import (
     Layer,
     MatchedStatement,
     Outcome,
+    PlanEntry,
     Policy,
     Reason,
     Request,
@@ -41,10 +43,10 @@ from crosstrack.iam.model import (
     StatementTrace,
     Verdict,
 )
-from crosstrack.iam.principals import Caller, Grant, PrincipalKind, parse_caller
+from crosstrack.iam.principals import Caller, Grant, PrincipalKind, PrincipalSet, parse_caller
 from crosstrack.iam.services import ServiceRules, rules_for
 from crosstrack.iam.variables import Template, UnresolvedVariable
-from crosstrack.iam.wildcards import compile_arn
+from crosstrack.iam.wildcards import Matcher, compile_arn
 
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9_.-]+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -55,6 +57,7 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 # evaluation names members a few dozen times.
 _DENY = Effect.DENY
 _GRANT_ACCOUNT = Grant.ACCOUNT
+_GRANT_ANYONE = Grant.ANYONE
 _GRANT_USER = Grant.USER
 _IDENTITY = Layer.IDENTITY
 _PERMISSION_BOUNDARY = Layer.PERMISSION_BOUNDARY
@@ -77,41 +80,36 @@ _IMPLICIT_DENY = Verdict.IMPLICIT_DENY
 
 
 @dataclass(slots=True)
-class _LayerResult:
-    layer: Layer
-    grant: Grant | None = None  # best grant among matching Allow statements (resource policy)
-    allows: bool = False
-    denies: bool = False
-    matched: list[MatchedStatement] = field(default_factory=list)
-
-
-@dataclass(slots=True)
 class _Subject:
-    """The request, normalised once: what every statement is checked against."""
+    """The request, normalised once, as the traced path (--explain) checks statements."""
 
     action: str
-    action_key: str  # lower-cased: the key of each policy's per-action statement index
     resource: str
     caller: Caller
     context: Context
-    traces: list[StatementTrace] | None
-    # per resource template (by identity: templates are interned), whether its resolved
-    # pattern matches the resource, or None when a variable is missing from the context
-    template_hits: dict[int, bool | None]
+    traces: list[StatementTrace]
 
 
-@dataclass(slots=True)
-class _Layers:
-    scp: list[_LayerResult]
-    rcp: list[_LayerResult]
-    resource: _LayerResult
-    identity: _LayerResult
-    boundary: _LayerResult | None  # None when the layer is absent
-    session: _LayerResult | None
+# What every layer of one evaluation is checked against, as one tuple (cheap to pass around):
+# (lower-cased action, action, resource, caller, context, template hits, matched, subject).
+# ``template hits``: per resource template (by identity: templates are interned), whether its
+# resolved pattern matches the resource, or None when a variable is missing from the context.
+# ``matched``: every statement that applied, in the order of the layers (the result's order).
+# ``subject``: None on the hot path, set when tracing.
+_Env = tuple[
+    str,
+    str,
+    str,
+    Caller,
+    Context,
+    dict[int, bool | None],
+    list[MatchedStatement],
+    _Subject | None,
+]
 
-    def in_order(self) -> list[_LayerResult]:
-        present = [self.boundary, self.session]
-        return [*self.scp, *self.rcp, self.resource, self.identity, *filter(None, present)]
+# A layer's result: (some statement allows, some statement denies, best resource-policy grant)
+_LayerResult = tuple[bool, bool, Grant | None]
+_ABSENT: _LayerResult = (False, False, None)
 
 
 class _Outcome(NamedTuple):  # a tuple: built once per evaluation, cheaper than a dataclass
@@ -150,37 +148,58 @@ def evaluate(
     if requires_resource:
         requires_resource = rules.requires_resource_allow_on(resource)
     resource_account = _resource_account(request)
-    _check_layers(caller, identity_policies, permission_boundary, session_policy)
-    subject = _Subject(
-        action=action,
-        action_key=action_key,
-        resource=resource,
-        caller=caller,
-        context=_context(request, resource_account),
-        traces=[] if trace else None,
-        template_hits={},
-    )
-
-    layers = _Layers(
-        # SCPs limit the principals of member accounts, never service principals.
-        scp=[]
-        if caller.kind is _SERVICE
-        else [_run(_SCP, level, f"scps[{n}]", subject) for n, level in enumerate(scps)],
-        rcp=[_run(_RCP, level, f"rcps[{n}]", subject) for n, level in enumerate(rcps)],
-        resource=_run(_RESOURCE_POLICY, _one(resource_policy), "resource_policy", subject),
-        identity=_run(_IDENTITY, identity_policies, "identity_policies", subject),
-        boundary=None
-        if permission_boundary is None
-        else _run(_PERMISSION_BOUNDARY, (permission_boundary,), "permission_boundary", subject),
-        session=None
-        if session_policy is None
-        else _run(_SESSION_POLICY, (session_policy,), "session_policy", subject),
-    )
-    in_order = layers.in_order()
-    outcome = _combine(layers, in_order, caller, resource_account, requires_resource)
+    kind = caller.kind
+    if kind is _SERVICE or kind is _ROOT:
+        _check_layers(caller, identity_policies, permission_boundary, session_policy)
+    context = _context(request, resource_account)
     matched: list[MatchedStatement] = []
-    for r in in_order:
-        matched += r.matched
+    subject = _Subject(action, resource, caller, context, []) if trace else None
+    env: _Env = (action_key, action, resource, caller, context, {}, matched, subject)
+
+    # The layers in AWS's order (the order of ``matched`` and of the trace).
+    scp_failing: tuple[int, ...] | None = None  # None: no SCPs apply
+    scp_denies = False
+    # SCPs limit the principals of member accounts, never service principals.
+    if scps and kind is not _SERVICE:
+        scp_failing, scp_denies = _levels(_SCP, "scps", scps, env)
+    rcp_failing: tuple[int, ...] | None = None
+    rcp_denies = False
+    if rcps:
+        rcp_failing, rcp_denies = _levels(_RCP, "rcps", rcps, env)
+    resource_result = (
+        _ABSENT
+        if resource_policy is None
+        else _layer(_RESOURCE_POLICY, (resource_policy,), _RESOURCE_POLICY_LABELS, env)
+    )
+    identity_result = _layer(
+        _IDENTITY,
+        identity_policies,
+        _labels("identity_policies", None, len(identity_policies)),
+        env,
+    )
+    boundary_result = (
+        None
+        if permission_boundary is None
+        else _layer(_PERMISSION_BOUNDARY, (permission_boundary,), _BOUNDARY_LABELS, env)
+    )
+    session_result = (
+        None
+        if session_policy is None
+        else _layer(_SESSION_POLICY, (session_policy,), _SESSION_LABELS, env)
+    )
+    outcome = _combine(
+        scp_failing=scp_failing,
+        scp_denies=scp_denies,
+        rcp_failing=rcp_failing,
+        rcp_denies=rcp_denies,
+        resource=resource_result,
+        identity=identity_result,
+        boundary=boundary_result,
+        session=session_result,
+        caller=caller,
+        resource_account=resource_account,
+        requires_resource=requires_resource,
+    )
     return Decision(
         decision=outcome.verdict,
         decided_by=outcome.decided_by,
@@ -194,58 +213,199 @@ def evaluate(
         resource_account=resource_account,
         resource_policy_label=rules.describe(resource),
         trust=rules.prefix == "sts",
-        scp_levels_failing=_failing(layers.scp) if layers.scp else None,
-        rcp_levels_failing=_failing(layers.rcp) if layers.rcp else None,
-        trace=tuple(subject.traces) if subject.traces is not None else (),
+        scp_levels_failing=scp_failing,
+        rcp_levels_failing=rcp_failing,
+        trace=tuple(subject.traces) if subject is not None else (),
     )
 
 
-def _failing(levels: list[_LayerResult]) -> tuple[int, ...]:
-    return tuple(n for n, level in enumerate(levels) if not level.allows)
+# Layers of one policy label it by the layer's name alone ("resource_policy").
+_RESOURCE_POLICY_LABELS = ("resource_policy",)
+_BOUNDARY_LABELS = ("permission_boundary",)
+_SESSION_LABELS = ("session_policy",)
 
 
-def _run(layer: Layer, policies: Sequence[Policy], prefix: str, subject: _Subject) -> _LayerResult:
-    result = _LayerResult(layer)
-    # layers of one policy label it by the prefix alone ("resource_policy"); identity tests
-    # rather than a set: hashing an Enum member runs Python code
-    single = layer is _RESOURCE_POLICY or layer is _PERMISSION_BOUNDARY or layer is _SESSION_POLICY
-    scan = _scan if subject.traces is None else _scan_traced
+@lru_cache(maxsize=1024)
+def _labels(prefix: str, level: int | None, count: int) -> tuple[str, ...]:
+    """How results name the policies of a layer: ``identity_policies[1]``, ``scps[0][2]``."""
+    base = prefix if level is None else f"{prefix}[{level}]"
+    return tuple(f"{base}[{i}]" for i in range(count))
+
+
+def _levels(
+    layer: Layer, prefix: str, levels: Sequence[Sequence[Policy]], env: _Env
+) -> tuple[tuple[int, ...], bool]:
+    """Check every SCP or RCP level: (the levels without an Allow, whether any level denies)."""
+    failing: list[int] = []
+    denied = False
+    for n, level in enumerate(levels):
+        allows, denies, _grant = _layer(layer, level, _labels(prefix, n, len(level)), env)
+        if not allows:
+            failing.append(n)
+        denied = denied or denies
+    return tuple(failing), denied
+
+
+def _layer(  # noqa: PLR0912 - the hot loop, kept in one function on purpose
+    layer: Layer, policies: Sequence[Policy], labels: tuple[str, ...], env: _Env
+) -> _LayerResult:
+    """Check one layer's policies: append what applies to the env's ``matched`` (the hot path).
+
+    Each policy's statements come as a plan for this action and label (see :func:`_plan`):
+    only statements whose action matches, each a flat tuple checked with cheap exits in the
+    order of _statement_outcome (which --explain uses and this must agree with).
+    """
+    action_key, action, resource, caller, context, hits, matched, subject = env
+    if subject is not None:
+        return _layer_traced(layer, policies, labels, subject, matched)
+    allows = denies = False
+    best: Grant | None = None
+    layer_value = layer._value_  # not .value: that is a Python-level descriptor
     for i, policy in enumerate(policies):
-        label = policy.name or (prefix if single else f"{prefix}[{i}]")
-        scan(policy, label, result, subject)
-    return result
+        label = policy.name or labels[i]
+        plan = policy.plans.get((action_key, layer_value, label))
+        if plan is None:
+            plan = _plan(policy, action, action_key, layer, label)
+        for check, matcher, negated, templates, fixed, grant_of, tests, reported, deny in plan:
+            if check:
+                if check == 1:
+                    if matcher(resource) == negated:
+                        continue
+                elif not _resource_matches(
+                    matcher, negated, templates, resource=resource, context=context, hits=hits
+                ):
+                    continue
+            grant = fixed
+            if grant_of is not None:
+                grant = grant_of(caller)
+                if grant is None:
+                    continue
+            if tests:
+                holds = True
+                try:
+                    for test in tests:
+                        if not test(context):
+                            holds = False
+                            break
+                except UnresolvedVariable:
+                    holds = False  # a variable missing from the context: does not apply
+                if not holds:
+                    continue
+            matched.append(reported)
+            if deny:
+                denies = True
+            else:
+                allows = True
+                if grant is not None and (best is None or grant > best):
+                    best = grant
+    return allows, denies, best
 
 
-def _one(policy: Policy | None) -> list[Policy]:
-    return [policy] if policy is not None else []
+def _plan(
+    policy: Policy, action: str, action_key: str, layer: Layer, label: str
+) -> tuple[PlanEntry, ...]:
+    """The statements of ``policy`` whose action matches, flattened for :func:`_layer`."""
+    reported = policy.matched_statements(layer, label)
+    entries: list[PlanEntry] = []
+    for st in policy.statements_for(action):
+        check = 0
+        if st.resources is not None:
+            if st.resource_templates:
+                check = 2
+            elif "*" in st.resources:
+                if st.not_resource:
+                    continue  # NotResource "*": never applies
+            else:
+                check = 1
+        fixed: Grant | None = None
+        grant_of: Callable[[Caller], Grant | None] | None = None
+        principals = st.principals
+        if principals is not None:
+            if st.not_principal:
+                grant_of = partial(_not_principal_grant, principals)
+            elif principals.anyone and not principals.names:
+                fixed = _GRANT_ANYONE  # "*": the same grant for every caller
+            else:
+                grant_of = principals.grant_for
+        entries.append(
+            (
+                check,
+                st.resource_matcher,
+                st.not_resource,
+                st.resource_templates,
+                fixed,
+                grant_of,
+                tuple(entry.test for entry in st.conditions),
+                reported[st.index],
+                st.effect is _DENY,
+            )
+        )
+    plan = tuple(entries)
+    if len(policy.plans) < 1024:  # bounded: actions and labels come from callers
+        policy.plans[(action_key, layer._value_, label)] = plan
+    return plan
+
+
+def _not_principal_grant(principals: PrincipalSet, caller: Caller) -> Grant | None:
+    """NotPrincipal: ANYONE unless ``caller`` is exempt."""
+    return None if principals.excludes(caller) else _GRANT_ANYONE
 
 
 def _combine(
-    layers: _Layers,
-    in_order: list[_LayerResult],
+    *,
+    scp_failing: tuple[int, ...] | None,
+    scp_denies: bool,
+    rcp_failing: tuple[int, ...] | None,
+    rcp_denies: bool,
+    resource: _LayerResult,
+    identity: _LayerResult,
+    boundary: _LayerResult | None,
+    session: _LayerResult | None,
     caller: Caller,
     resource_account: str | None,
     requires_resource: bool,
 ) -> _Outcome:
-    # 1. An explicit deny in any applicable policy wins.
-    for r in in_order:
-        if r.denies:
-            return _Outcome(_EXPLICIT_DENY, r.layer, (), (_REASON_EXPLICIT_DENY,))
+    """The decision from each layer's result (``None``: the layer is absent)."""
+    # 1. An explicit deny in any applicable policy wins (the first such layer decides).
+    denied_by = (
+        _SCP
+        if scp_denies
+        else _RCP
+        if rcp_denies
+        else _RESOURCE_POLICY
+        if resource[1]
+        else _IDENTITY
+        if identity[1]
+        else _PERMISSION_BOUNDARY
+        if boundary is not None and boundary[1]
+        else _SESSION_POLICY
+        if session is not None and session[1]
+        else None
+    )
+    if denied_by is not None:
+        return _Outcome(_EXPLICIT_DENY, denied_by, (), (_REASON_EXPLICIT_DENY,))
     missing: list[Layer] = []
     reasons: list[Reason] = []
     # 2. Every SCP level (caller's account) and RCP level (resource's account) must allow.
-    if any(not level.allows for level in layers.scp):
+    if scp_failing:
         missing.append(_SCP)
-    if any(not level.allows for level in layers.rcp):
+    if rcp_failing:
         missing.append(_RCP)
     # 3. The resource policy and the caller's identity side.
     if caller.kind is _SERVICE:
         # A service principal has no identity side: only the resource policy can allow it.
-        side_missing = [] if layers.resource.grant is not None else [_RESOURCE_POLICY]
+        side_missing = [] if resource[2] is not None else [_RESOURCE_POLICY]
         granted_by = _RESOURCE_POLICY
     else:
         side_missing, granted_by = _resource_and_identity(
-            layers, caller, resource_account, requires_resource, reasons
+            grant=resource[2],
+            identity_allows=identity[0],
+            boundary_allows=None if boundary is None else boundary[0],
+            session_allows=None if session is None else session[0],
+            caller=caller,
+            resource_account=resource_account,
+            requires_resource=requires_resource,
+            reasons=reasons,
         )
     missing.extend(side_missing)
     if missing:
@@ -260,20 +420,24 @@ def _combine(
 
 
 def _resource_and_identity(
-    layers: _Layers,
+    *,
+    grant: Grant | None,
+    identity_allows: bool,
+    boundary_allows: bool | None,
+    session_allows: bool | None,
     caller: Caller,
     resource_account: str | None,
     requires_resource: bool,
     reasons: list[Reason],
 ) -> tuple[list[Layer], Layer]:
     """The layers still lacking an Allow on the best path, and the layer that grants."""
-    grant = layers.resource.grant
     identity_missing: list[Layer] = []
-    if caller.kind is not _ROOT and not layers.identity.allows:
+    if caller.kind is not _ROOT and not identity_allows:
         identity_missing.append(_IDENTITY)  # the root user has full access to its account
-    for limit in (layers.boundary, layers.session):
-        if limit is not None and not limit.allows:
-            identity_missing.append(limit.layer)
+    if boundary_allows is False:
+        identity_missing.append(_PERMISSION_BOUNDARY)
+    if session_allows is False:
+        identity_missing.append(_SESSION_POLICY)
     limits_missing: list[Layer] = [m for m in identity_missing if m is not _IDENTITY]
     resource_missing = [] if grant is not None else [_RESOURCE_POLICY]
     if requires_resource:
@@ -299,56 +463,33 @@ def _resource_and_identity(
 _ORDER = tuple(Layer)
 
 
-def _scan(policy: Policy, label: str, result: _LayerResult, subject: _Subject) -> None:
-    """Record the statements of ``policy`` that apply (the hot path: no trace)."""
-    candidates = policy.by_action.get(subject.action_key)
-    if candidates is None:
-        candidates = policy.statements_for(subject.action)
-    resource = subject.resource
-    reported: tuple[MatchedStatement, ...] | None = None
-    # Only statements whose action matches are looked at; each check below is a cheap exit,
-    # in the order of _statement_outcome (which --explain uses and these must agree with).
-    for st in candidates:
-        if st.resources is not None:
-            if st.resource_templates:
-                if not _resource_matches(st, subject):
-                    continue
-            elif st.resource_matcher(resource) == st.not_resource:
-                continue
-        grant: Grant | None = None
-        if st.principals is not None:
-            grant = _principal_grant(st, subject.caller)
-            if grant is None:
-                continue
-        if st.conditions and not _conditions_hold(st, subject.context):
-            continue
-        if reported is None:
-            reported = policy.matched_statements(result.layer, label)
-        _record(result, reported[st.index], grant)
-
-
-def _scan_traced(policy: Policy, label: str, result: _LayerResult, subject: _Subject) -> None:
-    """Like :func:`_scan`, recording every statement's outcome and why (for --explain)."""
-    assert subject.traces is not None
-    layer = result.layer
-    reported = policy.matched_statements(layer, label)
-    for st in policy.statements:
-        outcome, detail, grant = _statement_outcome(st, subject)
-        subject.traces.append(
-            StatementTrace(layer, label, st.index, st.sid, st.effect, outcome, detail)
-        )
-        if outcome is Outcome.APPLIES:
-            _record(result, reported[st.index], grant)
-
-
-def _record(result: _LayerResult, matched: MatchedStatement, grant: Grant | None) -> None:
-    result.matched.append(matched)
-    if matched.effect is _DENY:
-        result.denies = True
-    else:
-        result.allows = True
-        if grant is not None and (result.grant is None or grant > result.grant):
-            result.grant = grant
+def _layer_traced(
+    layer: Layer,
+    policies: Sequence[Policy],
+    labels: tuple[str, ...],
+    subject: _Subject,
+    matched: list[MatchedStatement],
+) -> _LayerResult:
+    """Like :func:`_layer`, recording every statement's outcome and why (for --explain)."""
+    allows = denies = False
+    best: Grant | None = None
+    for i, policy in enumerate(policies):
+        label = policy.name or labels[i]
+        reported = policy.matched_statements(layer, label)
+        for st in policy.statements:
+            outcome, detail, grant = _statement_outcome(st, subject)
+            subject.traces.append(
+                StatementTrace(layer, label, st.index, st.sid, st.effect, outcome, detail)
+            )
+            if outcome is Outcome.APPLIES:
+                matched.append(reported[st.index])
+                if st.effect is _DENY:
+                    denies = True
+                else:
+                    allows = True
+                    if grant is not None and (best is None or grant > best):
+                        best = grant
+    return allows, denies, best
 
 
 _Verdict3 = tuple[Outcome, str | None, Grant | None]
@@ -388,32 +529,40 @@ def _resource_miss(st: Statement, subject: _Subject) -> _Verdict3 | None:
     return None
 
 
-def _resource_matches(st: Statement, subject: _Subject) -> bool:
-    """Whether the Resource/NotResource element lets ``st`` apply (False if unresolvable).
+def _resource_matches(
+    matcher: Matcher,
+    not_resource: bool,
+    templates: tuple[Template, ...],
+    *,
+    resource: str,
+    context: Context,
+    hits: dict[int, bool | None],
+) -> bool:
+    """Whether a Resource/NotResource element with variables lets its statement apply (False
+    if unresolvable).
 
     Same answer as _resource_miss, remembering each template's result for the request.
     """
-    hits = subject.template_hits
-    hit = st.resource_matcher(subject.resource)
-    for template in st.resource_templates:
+    hit = matcher(resource)
+    for template in templates:
         key = id(template)
         if key in hits:
             known = hits[key]
         else:
-            known = hits[key] = _template_hit(template, subject)
+            known = hits[key] = _template_hit(template, resource, context)
         if known is None:
             return False  # a variable missing from the context: the statement does not apply
         hit = hit or known
-    return hit != st.not_resource
+    return hit != not_resource
 
 
-def _template_hit(template: Template, subject: _Subject) -> bool | None:
+def _template_hit(template: Template, resource: str, context: Context) -> bool | None:
     try:
-        pattern = template.resolve(subject.context)
+        pattern = template.resolve(context)
     except UnresolvedVariable:
         return None
     # compile_arn caches by pattern text, so each resolved pattern is compiled once.
-    return compile_arn(pattern)(subject.resource)
+    return compile_arn(pattern)(resource)
 
 
 def _resolve_resources(st: Statement, context: Context) -> list[str]:
@@ -508,6 +657,9 @@ def _check_layers(
                 raise PolicyError(path, f"{what} has no {path[2:].replace('_', ' ')}")
 
 
+_STR = repeat(str)  # all(map(isinstance, values, _STR)): every value is a string, in C
+
+
 def _context(request: Request, resource_account: str | None) -> dict[str, tuple[str, ...]]:
     """The request context with lower-cased keys and tuple values, derived keys included."""
     given: object = request.context
@@ -516,12 +668,13 @@ def _context(request: Request, resource_account: str | None) -> dict[str, tuple[
     # a copy: the derived keys are cached and shared by every request of this caller
     context = _derived(request.principal, request.principal_arn, resource_account).copy()
     for key, value in given.items():
-        if not isinstance(key, str) or not key:
+        # ``type(x) is str`` first: the common case without a call to isinstance
+        if (type(key) is not str and not isinstance(key, str)) or not key:
             raise PolicyError("$.request.context", f"keys must be non-empty strings, not {key!r}")
-        if isinstance(value, str):
+        if type(value) is str or isinstance(value, str):
             context[key.lower()] = (value,)  # given values win over derived ones
             continue
-        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        if isinstance(value, list | tuple) and all(map(isinstance, value, _STR)):
             values: tuple[str, ...] = tuple(value)
         elif isinstance(value, bool):
             values = ("true" if value else "false",)

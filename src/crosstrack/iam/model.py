@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 
-from crosstrack.iam.conditions import ConditionEntry
-from crosstrack.iam.principals import PrincipalSet
+from crosstrack.iam.conditions import ConditionEntry, ContextTest
+from crosstrack.iam.principals import Caller, Grant, PrincipalSet
 from crosstrack.iam.variables import Template
 from crosstrack.iam.wildcards import Matcher
 
@@ -96,6 +96,11 @@ class Policy:
     matched_by_label: dict[tuple[str, str], tuple[MatchedStatement, ...]] = field(
         default_factory=dict, compare=False
     )
+    # evaluate's hot path: per (lower-cased action, layer value, label), the statements whose
+    # action matches, each flattened into a PlanEntry (filled on demand, shared like the above)
+    plans: dict[tuple[str, str, str], tuple[PlanEntry, ...]] = field(
+        default_factory=dict, compare=False
+    )
 
     def statements_for(self, action: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction element matches ``action``."""
@@ -157,6 +162,23 @@ class MatchedStatement:
             "sid": self.sid,
             "effect": self.effect.value,
         }
+
+
+#: One statement as evaluate's hot path checks it (built once per policy, action and label):
+#: (resource check: 0 none / 1 matcher / 2 matcher and templates, the matcher, NotResource,
+#: the templates, the grant when it needs no caller, the grant function of the caller or
+#: None, the condition tests, what a match reports, whether the effect is Deny).
+PlanEntry = tuple[
+    int,
+    Matcher,
+    bool,
+    tuple[Template, ...],
+    Grant | None,
+    Callable[[Caller], Grant | None] | None,
+    tuple[ContextTest, ...],
+    MatchedStatement,
+    bool,
+]
 
 
 class Outcome(Enum):
