@@ -20,11 +20,23 @@ HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
 
 
+def _record(name: str, table: str) -> None:
+    """Replace the block of ``name`` in README.md, read just now: benchmarks take minutes,
+    and README may be edited meanwhile; only the block is rewritten."""
+    readme = README.read_text(encoding="utf-8")
+    block = re.compile(rf"(<!-- bench:{name} -->\n).*?(<!-- /bench:{name} -->)", re.DOTALL)
+    if not block.search(readme):
+        print(f"(README has no <!-- bench:{name} --> block; table not recorded)", file=sys.stderr)
+        return
+    README.write_text(
+        block.sub(lambda m: m.group(1) + table + m.group(2), readme), encoding="utf-8"
+    )
+
+
 def main(argv: list[str]) -> int:
     scripts = sorted(HERE.glob("bench_*.py"))
     wanted = set(argv)
     failed = []
-    readme = README.read_text(encoding="utf-8")
     for script in scripts:
         name = script.stem.removeprefix("bench_")
         if wanted and name not in wanted:
@@ -38,15 +50,7 @@ def main(argv: list[str]) -> int:
         if proc.returncode != 0:
             failed.append(name)
             continue
-        block = re.compile(rf"(<!-- bench:{name} -->\n).*?(<!-- /bench:{name} -->)", re.DOTALL)
-        if block.search(readme):
-            table = proc.stdout.strip() + "\n"
-            readme = block.sub(lambda m, t=table: m.group(1) + t + m.group(2), readme)
-        else:
-            print(
-                f"(README has no <!-- bench:{name} --> block; table not recorded)", file=sys.stderr
-            )
-    README.write_text(readme, encoding="utf-8")
+        _record(name, proc.stdout.strip() + "\n")
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
