@@ -67,12 +67,22 @@ def _digest(*files: Path) -> str:
     return h.hexdigest()
 
 
-def _ensure_env(env: Path, lock: Path, *, editable: bool) -> None:
-    """Create ``env`` and install ``lock`` into it unless the stamp says it is current."""
-    inputs = [lock, ROOT / "pyproject.toml"] if editable else [lock]
-    want = _digest(*inputs)
+def _stamp_for(lock: Path, *, editable: bool) -> str:
+    return _digest(*([lock, ROOT / "pyproject.toml"] if editable else [lock]))
+
+
+def _ensure_env(env: Path, lock: Path, *, editable: bool, superset: Path | None = None) -> None:
+    """Create ``env`` and install ``lock`` into it unless the stamp says it is current.
+
+    ``superset``: a lock that includes ``lock`` (dev.lock includes run.lock); an env
+    already installed from it is current too, so `test` then `demo` installs nothing.
+    """
+    want = _stamp_for(lock, editable=editable)
+    accepted = {want}
+    if superset is not None:
+        accepted.add(_stamp_for(superset, editable=editable))
     stamp = env / ".crosstrack-stamp"
-    if stamp.exists() and stamp.read_text() == want and _bin(env, "python").exists():
+    if stamp.exists() and stamp.read_text() in accepted and _bin(env, "python").exists():
         return
     if not _bin(env, "python").exists():
         _say(f"creating {env.relative_to(ROOT) if env.is_relative_to(ROOT) else env}")
@@ -150,7 +160,7 @@ def test(args: list[str]) -> int:
 
 
 def demo(args: list[str]) -> int:
-    _ensure_env(VENV, LOCKS["run"], editable=True)
+    _ensure_env(VENV, LOCKS["run"], editable=True, superset=LOCKS["dev"])
     return _run(_bin(VENV, "crosstrack"), "demo", *args)
 
 
