@@ -170,8 +170,3 @@ def fire(aws: LocalAWS, target: ScheduledTarget, scheduled_time: datetime) -> Fi
     except BotoCoreError as exc:
         return result(False, "invoke", type(exc).__name__, str(exc))
     return result(True, "invoked")
-
-
-def next_times(start: datetime, interval: timedelta, count: int) -> list[datetime]:
-    """``count`` scheduled times from ``start``, ``interval`` apart (simulated clock)."""
-    return [start + i * interval for i in range(count)]
