@@ -130,6 +130,23 @@ def read_function(name: str, *, account: str, region: str = REGION) -> FunctionC
     )
 
 
+def service_client(aws: LocalAWS, creds: ServiceCredentials, service: str, region: str) -> Any:
+    """A boto3 client of the local AWS acting with a service's role credentials.
+
+    One attempt only: a service that is refused does not retry the way an SDK would.
+    """
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=aws.endpoint,
+        verify=str(aws.ca_bundle),
+        aws_access_key_id=creds.access_key_id,
+        aws_secret_access_key=creds.secret_access_key,
+        aws_session_token=creds.session_token,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
 def _log_stream_name(now: datetime) -> str:
     # Lambda's own stream naming: date, version in brackets, a random instance id.
     return f"{now:%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
@@ -414,23 +431,11 @@ class LambdaRunner:
             "AWS_EC2_METADATA_DISABLED": "true",
         }
 
-    def _client(self, service: str, creds: ServiceCredentials, region: str) -> Any:
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=self.aws.endpoint,
-            verify=str(self.aws.ca_bundle),
-            aws_access_key_id=creds.access_key_id,
-            aws_secret_access_key=creds.secret_access_key,
-            aws_session_token=creds.session_token,
-            config=Config(retries={"max_attempts": 1}),
-        )
-
     def _deliver_logs(
         self, config: FunctionConfig, creds: ServiceCredentials, stream: str, lines: list[str]
     ) -> str | None:
         """Write the invocation's log lines as the execution role; the error text if refused."""
-        logs = self._client("logs", creds, config.region)
+        logs = service_client(self.aws, creds, "logs", config.region)
         group = f"/aws/lambda/{config.name}"
         now_ms = int(time.time() * 1000)
         try:
@@ -487,7 +492,7 @@ class LambdaRunner:
         except AccessDeniedError:
             return
         _, _, _, region, account, queue = destination.split(":", 5)
-        sqs = self._client("sqs", creds, region)
+        sqs = service_client(self.aws, creds, "sqs", region)
         url = f"{self.aws.endpoint}/{account}/{queue}"
         # As in AWS, a destination the role cannot reach silently drops the record.
         with contextlib.suppress(ClientError, BotoCoreError):

@@ -204,18 +204,10 @@ class ChainRow:
         return "✓" if self.ok else "✗"
 
 
-def _allowing(entry: Mapping[str, Any], layer: str) -> str | None:
-    """The Allow statement of ``layer`` that matched, as "policy [Sid]", if any."""
+def _matching(entry: Mapping[str, Any], layer: str, effect: str) -> str | None:
+    """The ``effect`` statement of ``layer`` that matched, as "policy [Sid]", if any."""
     for match in entry.get("matched") or []:
-        if match.get("layer") == layer and match.get("effect") == "Allow":
-            sid = match.get("sid")
-            return f"{match.get('policy')}" + (f" [{sid}]" if sid else "")
-    return None
-
-
-def _denying(entry: Mapping[str, Any], layer: str) -> str | None:
-    for match in entry.get("matched") or []:
-        if match.get("layer") == layer and match.get("effect") == "Deny":
+        if match.get("layer") == layer and match.get("effect") == effect:
             sid = match.get("sid")
             return f"{match.get('policy')}" + (f" [{sid}]" if sid else "")
     return None
@@ -227,11 +219,11 @@ def _row(number: str, link: str, entry: Mapping[str, Any] | None, layer: str) ->
     allowed = entry.get("decision") == "allowed"
     if layer == "bucket":
         # This link holds when no Deny of the bucket policy matched the request.
-        deny = _denying(entry, "resource_policy")
+        deny = _matching(entry, "resource_policy", "Deny")
         if deny is not None:
             return ChainRow(number, link, entry, f"denied by {deny}", ok=False)
         return ChainRow(number, link, entry, "no Deny matched in the bucket policy", ok=True)
-    statement = _allowing(entry, layer)
+    statement = _matching(entry, layer, "Allow")
     if statement is not None:
         return ChainRow(number, link, entry, statement, ok=True)
     why = str(entry.get("explanation") or entry.get("reason") or "no statement allows it")

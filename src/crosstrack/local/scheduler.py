@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from crosstrack.local.accounts import REGION
 from crosstrack.local.emulator import LocalAWS
+from crosstrack.local.lambda_runner import service_client
 from crosstrack.local.service_access import AccessDeniedError
 
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"
@@ -150,16 +149,7 @@ def fire(aws: LocalAWS, target: ScheduledTarget, scheduled_time: datetime) -> Fi
         )
     except AccessDeniedError as exc:
         return result(False, "assume-role", "AccessDenied", str(exc))
-    client = boto3.client(
-        "lambda",
-        region_name=target.function_arn.split(":")[3],
-        endpoint_url=aws.endpoint,
-        verify=str(aws.ca_bundle),
-        aws_access_key_id=creds.access_key_id,
-        aws_secret_access_key=creds.secret_access_key,
-        aws_session_token=creds.session_token,
-        config=Config(retries={"max_attempts": 1}),
-    )
+    client = service_client(aws, creds, "lambda", target.function_arn.split(":")[3])
     try:
         client.invoke(
             FunctionName=target.function_arn, InvocationType="Event", Payload=payload.encode()
