@@ -171,40 +171,25 @@ def bench(args: list[str]) -> int:
 
 def lock() -> int:
     common = ["--universal", "--python-version", "3.11", "--generate-hashes", "-q"]
-    _check(
-        "uv",
-        "pip",
-        "compile",
-        "pyproject.toml",
-        "--extra",
-        "cli",
-        "--extra",
-        "local",
-        *common,
-        "-o",
-        LOCKS["run"],
-    )
-    _check(
-        "uv",
-        "pip",
-        "compile",
-        "pyproject.toml",
-        "--extra",
-        "cli",
-        "--extra",
-        "local",
-        "--extra",
-        "dev",
-        *common,
-        "-o",
-        LOCKS["dev"],
-    )
+    extras = {"run": ["cli", "local"], "dev": ["cli", "local", "dev"]}
+    for name, names in extras.items():
+        flags = [arg for extra in names for arg in ("--extra", extra)]
+        out = LOCKS[name].relative_to(ROOT)  # relative: the lock's header records the command
+        _check("uv", "pip", "compile", "pyproject.toml", *flags, *common, "-o", out)
     # What the Lambda zip bundles (crosstrack package), then the stand-alone tools.
     others = {"lambda": REQ / "lambda.lock"} | {n: lk for n, (lk, _exe) in TOOL_LOCKS.items()}
     for name, lockfile in others.items():
         source = lockfile.with_suffix(".in")
         if source.exists():
-            _check("uv", "pip", "compile", source, *common, "-o", lockfile)
+            _check(
+                "uv",
+                "pip",
+                "compile",
+                source.relative_to(ROOT),
+                *common,
+                "-o",
+                lockfile.relative_to(ROOT),
+            )
             _say(f"locked {name}")
     return 0
 
