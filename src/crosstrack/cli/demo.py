@@ -215,20 +215,25 @@ def _deploy(runner: Demo, break_link: str | None) -> None:
         runner.break_link(break_link)
 
 
+def _tick(runner: Demo) -> bool:
+    """Fire the schedule once; report the outcome (and a failure in full); True when ok."""
+    tick = runner.tick()
+    ok = tick.ok and not tick.logs_lost
+    _err(f"  tick {tick.number}: {'ok' if ok else 'FAILED'}")
+    if not ok:
+        for line in _describe_failure(runner, tick):
+            _err(line)
+    return ok
+
+
 def _run_ticks(runner: Demo, ticks: int, every: float) -> bool:
-    """Fire the schedule ``ticks`` times; report each failure; True when all succeeded."""
-    all_ok = True
+    """Fire the schedule ``ticks`` times, ``every`` seconds apart; True when all succeeded."""
+    results = []
     for n in range(ticks):
         if n:
             time.sleep(every)
-        tick = runner.tick()
-        ok = tick.ok and not tick.logs_lost
-        _err(f"  tick {tick.number}: {'ok' if ok else 'FAILED'}")
-        if not ok:
-            all_ok = False
-            for line in _describe_failure(runner, tick):
-                _err(line)
-    return all_ok
+        results.append(_tick(runner))
+    return all(results)
 
 
 def _show(runner: Demo, out: Any) -> None:
@@ -253,8 +258,7 @@ def _keep_running(runner: Demo, every: float) -> None:
     _err(_watch_commands(runner))
     while True:
         time.sleep(max(every, 1.0))
-        tick = runner.tick()
-        _err(f"  tick {tick.number}: {'ok' if tick.ok else 'FAILED'}")
+        _tick(runner)
 
 
 def register(app: typer.Typer) -> None:
