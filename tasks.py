@@ -171,7 +171,7 @@ def bench(args: list[str]) -> int:
 
 def lock() -> int:
     common = ["--universal", "--python-version", "3.11", "--generate-hashes", "-q"]
-    extras = {"run": ["cli", "local"], "dev": ["cli", "local", "dev"]}
+    extras = {"run": ["cli", "local", "map"], "dev": ["cli", "local", "map", "dev"]}
     for name, names in extras.items():
         flags = [arg for extra in names for arg in ("--extra", extra)]
         out = LOCKS[name].relative_to(ROOT)  # relative: the lock's header records the command
