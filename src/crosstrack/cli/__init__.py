@@ -1,15 +1,20 @@
 """The ``crosstrack`` command line: thin commands that parse, call domain code and render.
 
 Conventions (Click's): a usage error exits 2; a failure the user can act on prints one
-message on stderr and exits 1 (:class:`CliError`). Progress and diagnostics go to stderr,
-results to stdout.
+message on stderr and exits 1 (:class:`CliError`). Every domain error derives from
+:class:`crosstrack.errors.CrosstrackError`; one that a command does not handle itself is
+caught once, here in :func:`main`: one ``Error: <message>`` line on stderr, exit with its
+``exit_code``, no traceback. Progress and diagnostics go to stderr, results to stdout.
 """
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from crosstrack.cli import demo, iam, invoke, local, package
+from crosstrack.errors import CrosstrackError
 
 app = typer.Typer(
     name="crosstrack",
@@ -29,5 +34,9 @@ app.add_typer(local.app, name="local")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: domain errors end in one ``Error:`` line and their code."""
+    try:
+        app(standalone_mode=True)
+    except CrosstrackError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from crosstrack.errors import InputError
 
-class PolicyError(ValueError):
+
+class PolicyError(InputError, ValueError):
     """An invalid policy document or request; ``path`` names where (``$.Statement[0].Effect``).
 
     The engine never guesses around bad input: a malformed policy is an error, never a silent

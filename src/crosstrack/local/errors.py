@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from crosstrack.errors import CrosstrackError
 
-class LocalAWSError(Exception):
+
+class LocalAWSError(CrosstrackError):
     """Base class: the local AWS could not start, bootstrap or answer."""
 
 

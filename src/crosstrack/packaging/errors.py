@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crosstrack.errors import CrosstrackError
 
-class PackagingError(Exception):
+
+class PackagingError(CrosstrackError):
     """The zip could not be built; the message says what to do about it."""

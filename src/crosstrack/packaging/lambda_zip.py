@@ -1,8 +1,9 @@
 """Build the Lambda artifact (design.md, "Lambda artifact") as a deterministic zip.
 
-Contents: ``crosstrack/__init__.py`` and ``crosstrack/reporter/**`` from the installed
-crosstrack sources, plus the contents of the locked wheels (sgp4 and, unless ``sdk`` is
-false, boto3/botocore and their dependencies) for one Lambda runtime and architecture.
+Contents: ``crosstrack/__init__.py``, ``crosstrack/errors.py`` and ``crosstrack/reporter/**``
+from the installed crosstrack sources, plus the contents of the locked wheels (sgp4 and,
+unless ``sdk`` is false, boto3/botocore and their dependencies) for one Lambda runtime and
+architecture.
 
 Determinism is what makes ``source_code_hash`` meaningful: Terraform updates the function
 only when the bytes change, and the bytes change only when code or pins do. Every entry
@@ -65,12 +66,13 @@ def _skipped(parts: Iterable[str]) -> bool:
 
 
 def source_entries(package_dir: Path) -> dict[str, bytes]:
-    """``crosstrack/__init__.py`` and every file under ``crosstrack/reporter`` (no bytecode)."""
-    init = package_dir / "__init__.py"
+    """``crosstrack/__init__.py``, ``crosstrack/errors.py`` (the error base the reporter's
+    errors derive from) and every file under ``crosstrack/reporter`` (no bytecode)."""
+    roots = [package_dir / "__init__.py", package_dir / "errors.py"]
     reporter = package_dir / "reporter"
-    if not init.is_file() or not (reporter / "handler.py").is_file():
+    if not all(p.is_file() for p in roots) or not (reporter / "handler.py").is_file():
         raise PackagingError(f"{package_dir} does not look like the crosstrack package")
-    entries = {"crosstrack/__init__.py": init.read_bytes()}
+    entries = {f"crosstrack/{p.name}": p.read_bytes() for p in roots}
     for path in sorted(reporter.rglob("*")):
         rel = path.relative_to(package_dir)
         if path.is_file() and not _skipped(rel.parts):

@@ -7,8 +7,10 @@ which library raised it.
 
 from __future__ import annotations
 
+from crosstrack.errors import CrosstrackError
 
-class ReporterError(Exception):
+
+class ReporterError(CrosstrackError):
     """Base of every error the reporter raises on purpose."""
 
 

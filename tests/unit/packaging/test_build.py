@@ -65,7 +65,9 @@ def test_zip_holds_the_reporter_sgp4_and_the_pinned_sdk_only(host_zip: Path) -> 
         assert sdk in tops, sdk
     crosstrack = {n for n in names if n.startswith("crosstrack/")}
     assert all(
-        n == "crosstrack/__init__.py" or n.startswith("crosstrack/reporter/") for n in crosstrack
+        n in {"crosstrack/__init__.py", "crosstrack/errors.py"}
+        or n.startswith("crosstrack/reporter/")
+        for n in crosstrack
     )
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     dist_infos = {n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info")}

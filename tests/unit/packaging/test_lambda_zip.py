@@ -74,12 +74,14 @@ def test_write_is_atomic_and_leaves_no_temp_file(tmp_path: Path) -> None:
         assert archive.read("a.py") == b"2"
 
 
-def test_source_entries_are_the_package_init_and_reporter_only() -> None:
+def test_source_entries_are_the_package_init_errors_and_reporter_only() -> None:
     entries = source_entries(SRC)
     assert "crosstrack/__init__.py" in entries
+    assert "crosstrack/errors.py" in entries
     assert "crosstrack/reporter/handler.py" in entries
     assert all(
-        name == "crosstrack/__init__.py" or name.startswith("crosstrack/reporter/")
+        name in {"crosstrack/__init__.py", "crosstrack/errors.py"}
+        or name.startswith("crosstrack/reporter/")
         for name in entries
     )
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in entries)
@@ -91,11 +93,13 @@ def test_source_entries_skip_bytecode(tmp_path: Path) -> None:
     pkg = tmp_path / "crosstrack"
     (pkg / "reporter" / "__pycache__").mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
+    (pkg / "errors.py").write_text("")
     (pkg / "reporter" / "handler.py").write_text("x = 1\n")
     (pkg / "reporter" / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\0")
     (pkg / "reporter" / "stale.pyc").write_bytes(b"\0")
     assert sorted(source_entries(pkg)) == [
         "crosstrack/__init__.py",
+        "crosstrack/errors.py",
         "crosstrack/reporter/handler.py",
     ]
 
