@@ -13,7 +13,8 @@ import sys
 
 import typer
 
-from crosstrack.cli import demo, iam, invoke, local, package
+from crosstrack.cli import demo, iam, invoke, local, log, package
+from crosstrack.cli import map as map_cli
 from crosstrack.errors import CrosstrackError
 
 app = typer.Typer(
@@ -29,6 +30,8 @@ app = typer.Typer(
 demo.register(app)
 invoke.register(app)
 package.register(app)
+log.register(app)
+map_cli.register(app)
 app.add_typer(iam.app, name="iam")
 app.add_typer(local.app, name="local")
 

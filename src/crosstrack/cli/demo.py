@@ -169,6 +169,7 @@ def demo(
         _err(f"[4/5] firing the schedule {ticks} time(s), {every:g} s apart")
         failed = not _run_ticks(runner, ticks, every)
         _show(runner, sys.stderr if keep else sys.stdout)
+        _write_map(runner)
         if keep:
             _keep_running(runner, every)
     except KeyboardInterrupt:
@@ -246,6 +247,20 @@ def _show(runner: Demo, out: Any) -> None:
     except Exception as exc:  # the object may not exist when every run failed
         _err(f"  (cannot read the log object: {exc})")
     Console(file=out, width=160).print(_chain_table(runner))
+
+
+def _write_map(runner: Demo) -> None:
+    """The map of this run in the work dir, where the `map` extra is installed; path on stderr."""
+    from crosstrack.logbook import parse_log
+    from crosstrack.logbook.worldmap import render_map
+
+    try:
+        records = parse_log(runner.read_log().decode("utf-8", "replace")).records
+        path = render_map(records, runner.workdir / "map.png").path
+    except Exception as exc:  # no log, no records, no matplotlib: the demo's result stands
+        _err(f"  (no map of this run: {exc})")
+        return
+    _err(f"map of this run: {path}")
 
 
 def _keep_running(runner: Demo, every: float) -> None:

@@ -139,10 +139,9 @@ class Follower:
     def run(
         self, *, sleep: Callable[[float], None], interval: float, polls: int | None = None
     ) -> Iterator[list[Record]]:
-        """Poll forever (or ``polls`` times), sleeping ``interval`` seconds in between."""
+        """Sleep ``interval`` seconds, poll, yield the new records; forever or ``polls`` times."""
         done = 0
         while polls is None or done < polls:
-            if done:
-                sleep(interval)
+            sleep(interval)
             yield self.poll()
             done += 1

@@ -23,7 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -270,10 +270,17 @@ class S3Log:
             return list(wanted)  # no s3:ListBucket: try every day by its key
         return [k for k in wanted if k in found]
 
-    def read(self, since: datetime | None, until: datetime | None, now: datetime) -> list[Fetched]:
-        """Every object of the selection window, oldest day first (single: the one object)."""
+    def read(
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        now: datetime,
+        *,
+        exclude: Collection[str] = (),
+    ) -> list[Fetched]:
+        """Every object of the selection window but ``exclude``, oldest day first."""
         if self.location.layout == "single":
-            return [self.fetch(self.location.key)]
+            return [] if self.location.key in exclude else [self.fetch(self.location.key)]
         last = (until or now).astimezone(UTC).date()
         first = (
             since.astimezone(UTC).date()
@@ -283,6 +290,8 @@ class S3Log:
         fetched = []
         denied: LogAccessError | None = None
         for key in self.daily_keys(first, last):
+            if key in exclude:
+                continue
             try:
                 fetched.append(self.fetch(key, missing_ok=True))
             except LogAccessError as exc:  # a day with no object, seen without ListBucket

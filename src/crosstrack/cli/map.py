@@ -1,0 +1,92 @@
+"""`crosstrack map`: the ground track of the selected records on a world map (extra `map`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crosstrack.cli.log import (
+    BucketOpt,
+    ExternalIdOpt,
+    FileArg,
+    InfraOpt,
+    KeyOpt,
+    LastOpt,
+    LayoutOpt,
+    ProfileOpt,
+    RegionOpt,
+    RoleOpt,
+    SinceOpt,
+    UntilOpt,
+    Where,
+    load,
+    selection,
+)
+
+
+def map_command(
+    file: FileArg = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The image to write (default iss_track.png, or .svg with --format svg).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="png or svg (default: from --out's suffix, else png).",
+            show_default=False,
+        ),
+    ] = None,
+    size: Annotated[str, typer.Option("--size", help="WIDTHxHEIGHT in pixels.")] = "1600x900",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    last: LastOpt = None,
+    bucket: BucketOpt = None,
+    key: KeyOpt = None,
+    layout: LayoutOpt = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    role_arn: RoleOpt = None,
+    external_id: ExternalIdOpt = None,
+    infra: InfraOpt = Path("infra"),
+) -> None:
+    """Draw the ISS ground track of the selected records on a world map.
+
+    Same sources and selection as `crosstrack log`. Land and coastlines are Natural Earth
+    1:110m, bundled: no network. Live and offline-TLE positions are drawn in different
+    colours (legend), the track is split at the antimeridian, the night side is shaded
+    at the last record's time and the last position is marked. Prints the image's path.
+    Needs the `map` extra: pip install 'crosstrack[map]'.
+    """
+    from crosstrack.logbook.select import utc_now
+    from crosstrack.logbook.worldmap import format_for, parse_size, render_map
+
+    pixels = parse_size(size)
+    target = out if out is not None else Path(f"iss_track.{(fmt or 'png').lower()}")
+    chosen_format = format_for(target, fmt)
+    now = utc_now()
+    records = load(
+        Where(file, bucket, key, layout, region, profile, role_arn, external_id, infra),
+        selection(since, until, last, now),
+        now,
+    )
+    result = render_map(records, target, fmt=chosen_format, size=pixels)
+    typer.echo(
+        f"{result.records} record(s), {result.width}x{result.height} {result.format}",
+        err=True,
+    )
+    typer.echo(str(result.path))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``map`` to the top-level app."""
+    app.command("map")(map_command)
