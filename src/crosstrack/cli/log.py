@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from crosstrack.cli.errors import CliError
 
 if TYPE_CHECKING:
     from crosstrack.logbook.output import Renderer
@@ -124,6 +127,18 @@ LastOpt = Annotated[
 ]
 
 
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """A logbook error ends the command as ``Error: <message>`` with its exit code (2 for
+    bad flags or files, 1 otherwise), the same under ``main()`` and ``CliRunner``."""
+    from crosstrack.errors import CrosstrackError
+
+    try:
+        yield
+    except CrosstrackError as exc:
+        raise CliError(str(exc), exc.exit_code) from exc
+
+
 def _warn(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -220,24 +235,25 @@ def log(
     from crosstrack.logbook.output import OUTPUT_FORMATS, Renderer
     from crosstrack.logbook.select import utc_now
 
-    if output not in OUTPUT_FORMATS:
-        raise LogbookInputError(f"--output {output!r}: choose text, json or csv")
-    if follow and file is not None:
-        raise LogbookInputError("--follow reads the bucket; it cannot follow a FILE")
-    where = Where(file, bucket, key, layout, region, profile, role_arn, external_id, infra)
-    now = utc_now()
-    chosen = selection(since, until, last, now)
-    renderer = Renderer(output)  # type: ignore[arg-type]
-    if follow:
-        _follow(where, chosen, renderer, interval)
-        return
-    records = load(where, chosen, now)
-    lines = [renderer.line(r) for r in records]
-    header = renderer.header()
-    if header is not None and (lines or output == "csv"):
-        lines.insert(0, header)
-    if lines:
-        typer.echo("\n".join(lines))
+    with domain_errors():
+        if output not in OUTPUT_FORMATS:
+            raise LogbookInputError(f"--output {output!r}: choose text, json or csv")
+        if follow and file is not None:
+            raise LogbookInputError("--follow reads the bucket; it cannot follow a FILE")
+        where = Where(file, bucket, key, layout, region, profile, role_arn, external_id, infra)
+        now = utc_now()
+        chosen = selection(since, until, last, now)
+        renderer = Renderer(output)  # type: ignore[arg-type]
+        if follow:
+            _follow(where, chosen, renderer, interval)
+            return
+        records = load(where, chosen, now)
+        lines = [renderer.line(r) for r in records]
+        header = renderer.header()
+        if header is not None and (lines or output == "csv"):
+            lines.insert(0, header)
+        if lines:
+            typer.echo("\n".join(lines))
 
 
 def _follow(

@@ -21,6 +21,7 @@ from crosstrack.cli.log import (
     SinceOpt,
     UntilOpt,
     Where,
+    domain_errors,
     load,
     selection,
 )
@@ -70,21 +71,22 @@ def map_command(
     from crosstrack.logbook.select import utc_now
     from crosstrack.logbook.worldmap import format_for, parse_size, render_map
 
-    pixels = parse_size(size)
-    target = out if out is not None else Path(f"iss_track.{(fmt or 'png').lower()}")
-    chosen_format = format_for(target, fmt)
-    now = utc_now()
-    records = load(
-        Where(file, bucket, key, layout, region, profile, role_arn, external_id, infra),
-        selection(since, until, last, now),
-        now,
-    )
-    result = render_map(records, target, fmt=chosen_format, size=pixels)
-    typer.echo(
-        f"{result.records} record(s), {result.width}x{result.height} {result.format}",
-        err=True,
-    )
-    typer.echo(str(result.path))
+    with domain_errors():
+        pixels = parse_size(size)
+        target = out if out is not None else Path(f"iss_track.{(fmt or 'png').lower()}")
+        chosen_format = format_for(target, fmt)
+        now = utc_now()
+        records = load(
+            Where(file, bucket, key, layout, region, profile, role_arn, external_id, infra),
+            selection(since, until, last, now),
+            now,
+        )
+        result = render_map(records, target, fmt=chosen_format, size=pixels)
+        typer.echo(
+            f"{result.records} record(s), {result.width}x{result.height} {result.format}",
+            err=True,
+        )
+        typer.echo(str(result.path))
 
 
 def register(app: typer.Typer) -> None:

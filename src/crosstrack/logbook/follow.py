@@ -111,7 +111,7 @@ class Follower:
         name = f"s3://{self.log.location.bucket}/{key}"
         data = fetched.body
         result = parse_log(decode(name, data))
-        prefix_kept = (
+        prefix_kept = seen.etag is None or (
             len(data) >= seen.size and hashlib.sha256(data[: seen.size]).digest() == seen.digest
         )
         if prefix_kept:

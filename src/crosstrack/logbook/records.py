@@ -153,6 +153,10 @@ def _field(text: str) -> tuple[str, str] | None:
     return None
 
 
+def _starts_a_field(text: str) -> bool:
+    return any(f"{name}:".startswith(text) for name in _FIELDS)
+
+
 class _Parser:
     """The line-by-line state: a text record being assembled, what was found so far."""
 
@@ -183,6 +187,15 @@ class _Parser:
         parsed = _field(stripped)
         if parsed is not None:
             self.text_field(number, *parsed)
+            return
+        if self.at_cut_end(number) and (self.pending or _starts_a_field(stripped)):
+            # A field cut off mid-name ("Lati") ends the unfinished record: truncation.
+            first = self.pending[0][0] if self.pending else number
+            self.problems.append(
+                Problem(first, f"truncated last record (cut at {stripped!r})", True)
+            )
+            self.pending.clear()
+            self.stopped = True
             return
         if self.pending:
             self.flush_incomplete(f"line {number} is not a record line")

@@ -41,7 +41,7 @@ from crosstrack.reporter.settings import LogLayout
 
 # Without --since, the daily layout reads this many days back (today included).
 DEFAULT_DAILY_DAYS: Final = 7
-_READ_LOG_SINGLE: Final = re.compile(r"s3://([^/\s]+)/(\S+) -")
+_READ_LOG_SINGLE: Final = re.compile(r"aws s3 cp s3://([^/\s]+)/(\S+) - ")
 _READ_LOG_DAILY: Final = re.compile(r"aws s3 ls s3://([^/\s]+)/(\S+)/ ")
 
 
