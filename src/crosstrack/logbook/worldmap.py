@@ -149,10 +149,10 @@ def _matplotlib() -> Any:
 
 def _title(records: Sequence[Record]) -> str:
     first, last = records[0].time, records[-1].time
-    same_day = first.date() == last.date()
-    end = f"{last:%H:%M}" if same_day else f"{last:%Y-%m-%d %H:%M}"
+    clock = "%H:%M:%S" if (last - first).total_seconds() < 600 else "%H:%M"  # a short run
+    end = last.strftime(clock if first.date() == last.date() else f"%Y-%m-%d {clock}")
     count = f"{len(records):,} record{'s' if len(records) != 1 else ''}"
-    return f"ISS ground track  ·  {first:%Y-%m-%d %H:%M} to {end} UTC  ·  {count}"
+    return f"ISS ground track  ·  {first.strftime('%Y-%m-%d ' + clock)} to {end} UTC  ·  {count}"
 
 
 def _draw_base(ax: Any, when: datetime) -> Point:
