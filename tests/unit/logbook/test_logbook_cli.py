@@ -117,3 +117,32 @@ def test_map_from_stdin_writes_the_image_and_prints_its_path(tmp_path: Path) -> 
     bad = runner.invoke(app, ["map", "-", "--size", "big"], input=HEADER)
     assert bad.exit_code == 2
     assert "--size 'big'" in bad.stderr
+
+
+def test_log_follow_prints_the_selection_then_only_new_records(
+    bucket: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crosstrack.cli.log import Where, _follow
+    from crosstrack.logbook.output import Renderer
+    from crosstrack.logbook.select import Selection
+
+    ledger = Ledger(bucket, "iss-reporting-cli", "iss_position.txt", log_format="jsonl")
+    items = positions(4)
+    ledger.append(items[0])
+    ledger.append(items[1])
+
+    def sleep(_: float) -> None:  # a new record arrives while the follower sleeps
+        ledger.append(items[2 + len(slept)])
+        slept.append(_)
+
+    slept: list[float] = []
+    where = Where(None, None, None, None, None, None, None, None, tmp_path)
+    _follow(where, Selection(last=1), Renderer("csv"), 30, sleep=sleep, polls=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "time,latitude,longitude,source,estimate"
+    assert [line.split(",")[0] for line in lines[1:]] == [
+        "2025-11-10T06:05:00Z",  # --last 1 of what was there
+        "2025-11-10T06:10:00Z",  # then each new record once
+        "2025-11-10T06:15:00Z",
+    ]
+    assert slept == [30, 30]
