@@ -40,6 +40,9 @@ WRITE_RESERVE_SECONDS: Final = 3.0
 OFFLINE_RESERVE_SECONDS: Final = 0.5
 # Below this, starting a network request is pointless: it is skipped and recorded as such.
 MIN_REQUEST_SECONDS: Final = 0.2
+# Below this, the write (GetObject + PutObject) is not started: the invocation fails with a
+# timeout line instead of being killed mid-call.
+MIN_WRITE_SECONDS: Final = 1.0
 
 
 @dataclass(frozen=True)

@@ -53,3 +53,11 @@ class LogCorruptError(LedgerError):
 
 class LogConflictError(LedgerError):
     """Concurrent writers kept winning; the bounded retries ran out."""
+
+
+class DeadlineExceededError(ReporterError):
+    """Too little of the invocation's time is left to finish; nothing was written.
+
+    Raised (and logged as outcome ``timeout``) before Lambda's own timeout would kill the
+    function without a word.
+    """
