@@ -9,8 +9,9 @@ Three sources, tried in the configured order (``ISS_SOURCES``):
                  velocity in km/h).
 ``tle``          SGP4 (:mod:`crosstrack.reporter.orbit`) from the freshest TLE available: one
                  fetched from CelesTrak's GP API (kept in memory and in a file, fetched at most
-                 hourly, never retried early after a failure), else the TLE bundled in the
-                 package. It answers without the network, so it is the last resort.
+                 hourly, never retried early after a failure: :mod:`crosstrack.reporter.tles`),
+                 else the TLE bundled in the package. It answers without the network, so it
+                 is the last resort.
 
 A live answer is accepted only if it is HTTP 200, at most 16 KiB, strict JSON of the
 documented shape and types (no NaN or Infinity, no number beyond a double or longer than 19
@@ -27,18 +28,16 @@ most one request per 5 seconds, and the next source is a better answer than a se
 Time: every request is bounded in total time by its timeout and by the invocation's
 :class:`~crosstrack.reporter.deadline.Deadline`, keeping time for the offline source; see
 :mod:`crosstrack.reporter.fetch` (urllib, the only HTTP library in the Lambda zip).
+
+(Over 400 lines because the validation of each answer sits next to the source it guards;
+HTTP, the deadline and the TLE store live in their own modules.)
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import math
-import os
 import re
-import tempfile
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,35 +50,47 @@ from crosstrack.reporter.deadline import (
     OFFLINE_RESERVE_SECONDS,
     Deadline,
 )
-from crosstrack.reporter.errors import AllSourcesFailedError, SourceError
+from crosstrack.reporter.errors import (
+    MAX_REASON_CHARS,
+    AllSourcesFailedError,
+    SourceError,
+    cap_reason,
+)
 from crosstrack.reporter.fetch import MAX_BODY_BYTES, FetchError, http_get
+from crosstrack.reporter.tles import (
+    CELESTRAK,
+    CELESTRAK_HOLD_OFF,
+    CELESTRAK_INTERVAL,
+    CELESTRAK_URL,
+    TleStatus,
+    TleStore,
+    newer,
+)
 
 OPEN_NOTIFY: Final = "open-notify"
 WHERETHEISS: Final = "wheretheiss"
 TLE: Final = "tle"
-CELESTRAK: Final = "celestrak"  # not a position source: where the tle source gets its TLE
 
 DEFAULT_URLS: Final[Mapping[str, str]] = {
     OPEN_NOTIFY: "http://api.open-notify.org/iss-now.json",
     WHERETHEISS: "https://api.wheretheiss.at/v1/satellites/25544",
-    CELESTRAK: "https://celestrak.org/NORAD/elements/gp.php?CATNR=25544&FORMAT=TLE",
+    CELESTRAK: CELESTRAK_URL,
 }
 
 # A live timestamp this far ahead of our clock is a broken source, not clock drift
 # (Lambda's clock is NTP-synchronised).
 MAX_CLOCK_SKEW: Final = timedelta(seconds=60)
 
-# CelesTrak's usage policy (https://celestrak.org/usage-policy.php): poll no more than once
-# an hour; on any non-200 answer (301 included: never follow it) stop querying and tell a
-# human. An unattended Lambda cannot wait for a human, so after a non-200 it holds off for
-# CELESTRAK_HOLD_OFF and reports the answer in TleStore.status().last_error; the cached or
-# bundled TLE keeps positions coming meanwhile (flagged as estimates once old). After a
-# network error or an unusable TLE the wait doubles from 2 h up to CELESTRAK_HOLD_OFF.
-# After a successful fetch the next one waits CELESTRAK_INTERVAL.
-CELESTRAK_INTERVAL: Final = timedelta(hours=1)
-CELESTRAK_HOLD_OFF: Final = timedelta(hours=24)
-
-__all__ = ["MAX_BODY_BYTES"]  # re-exported: the cap is part of what a source accepts
+# Re-exported: what a source accepts, and the TLE store the tle source reads from.
+__all__ = [
+    "CELESTRAK_HOLD_OFF",
+    "CELESTRAK_INTERVAL",
+    "MAX_BODY_BYTES",
+    "MAX_REASON_CHARS",
+    "TleStatus",
+    "TleStore",
+    "cap_reason",
+]
 
 # What an ISS position may claim. The ISS flies at 370-460 km (it is reboosted before drag
 # brings it lower) at about 27,600 km/h; any orbit from 150 km (re-entry within days) to
@@ -87,8 +98,6 @@ __all__ = ["MAX_BODY_BYTES"]  # re-exported: the cap is part of what a source ac
 ALTITUDE_KM: Final = (150.0, 1000.0)
 VELOCITY_KMH: Final = (25_000.0, 30_000.0)
 
-# A source's failure reason is logged and returned: never a payload's worth of text.
-MAX_REASON_CHARS: Final = 300
 # The longest number an answer needs: Unix seconds and coordinates have < 20 digits.
 MAX_INTEGER_DIGITS: Final = 19
 MAX_NUMBER_CHARS: Final = 40
@@ -159,14 +168,6 @@ class ParseAnswer(Protocol):
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC (the default clock)."""
     return datetime.now(UTC)
-
-
-def cap_reason(text: str, limit: int = MAX_REASON_CHARS) -> str:
-    """``text`` cut to ``limit`` characters, saying how much was cut."""
-    if len(text) <= limit:
-        return text
-    cut = f"... ({len(text) - limit} more characters)"
-    return text[: max(0, limit - len(cut))] + cut
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -411,185 +412,6 @@ class HttpSource:
 # ------------------------------------------------------------------ the TLE source
 
 
-@dataclass(frozen=True)
-class TleStatus:
-    """What the TLE store knows about CelesTrak; handy for logs and the doctor."""
-
-    cached: orbit.Tle | None
-    fetched_at: datetime | None
-    next_fetch_at: datetime | None
-    failures: int
-    last_error: str | None
-
-
-class TleStore:
-    """The freshest ISS TLE: CelesTrak's (kept in memory and in a file) or the bundled one.
-
-    :meth:`freshest` asks CelesTrak only when the policy allows (see
-    :data:`CELESTRAK_INTERVAL` and :data:`CELESTRAK_HOLD_OFF`); the schedule is kept in the
-    cache file too, so a cold start within the hour does not ask again. A fetched TLE is
-    validated (two lines, checksums, catalog number 25544, accepted by SGP4) before it is
-    cached; a failed fetch never replaces a good cached TLE. Thread-safe.
-    """
-
-    def __init__(
-        self,
-        *,
-        url: str = DEFAULT_URLS[CELESTRAK],
-        timeout: float = 3.0,
-        cache_dir: Path | None = None,
-        bundled: orbit.Tle | None = None,
-    ) -> None:
-        self.url = url
-        self.timeout = timeout
-        directory = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir())
-        # One file per URL, so a test or demo server never poisons the real cache.
-        digest = hashlib.sha256(url.encode()).hexdigest()[:12]
-        self.cache_file = directory / f"crosstrack-celestrak-{digest}.json"
-        self._bundled = bundled
-        self._lock = threading.Lock()
-        self._status: TleStatus | None = None  # loaded from the file on first use
-
-    @property
-    def bundled(self) -> orbit.Tle:
-        """The TLE to fall back on (the package's own unless one was given)."""
-        return self._bundled if self._bundled is not None else orbit.bundled_tle()
-
-    def status(self) -> TleStatus:
-        """The cached TLE and fetch schedule, as memory (or else the cache file) has them."""
-        with self._lock:
-            return self._load()
-
-    def cached(self) -> orbit.Tle | None:
-        """The CelesTrak TLE in memory or in the cache file, without any network access."""
-        return self.status().cached
-
-    def freshest(self, now: datetime, *, budget: float | None = None) -> orbit.Tle:
-        """Fetch from CelesTrak if the policy allows, then return the newest TLE known.
-
-        ``budget`` (seconds) bounds the fetch below the store's own timeout; with less than
-        :data:`MIN_REQUEST_SECONDS` the fetch waits for a later invocation (it is not a
-        failure of CelesTrak's, so it does not back off).
-        """
-        timeout = self.timeout if budget is None else min(self.timeout, budget)
-        with self._lock:
-            status = self._load()
-            due = status.next_fetch_at is None or now >= status.next_fetch_at
-            if due and timeout >= MIN_REQUEST_SECONDS:
-                status = self._fetch(status, now, timeout)
-                self._status = status
-                self._save(status)
-            return _newer(status.cached, self.bundled)
-
-    def _fetch(self, status: TleStatus, now: datetime, timeout: float) -> TleStatus:
-        try:
-            body = http_get(self.url, timeout=timeout, accept="text/plain", follow_redirects=False)
-            text = body.decode("ascii")
-            tle = orbit.parse_tle(text)
-        except FetchError as exc:
-            # A non-200 answer is CelesTrak telling us to stop: hold off for the full period.
-            hold = exc.status is not None
-            return self._failed(status, now, f"{CELESTRAK}: {exc}", hold_off=hold)
-        except UnicodeDecodeError:
-            return self._failed(status, now, f"{CELESTRAK}: answer is not ASCII text")
-        except orbit.TleError as exc:
-            return self._failed(status, now, f"{CELESTRAK}: invalid TLE: {exc}")
-        except Exception as exc:
-            # Whatever else an answer provokes, the cached or bundled TLE still serves.
-            return self._failed(status, now, f"{CELESTRAK}: {type(exc).__name__}: {exc}")
-        return TleStatus(
-            cached=tle,
-            fetched_at=now,
-            next_fetch_at=now + CELESTRAK_INTERVAL,
-            failures=0,
-            last_error=None,
-        )
-
-    @staticmethod
-    def _failed(
-        status: TleStatus, now: datetime, reason: str, *, hold_off: bool = False
-    ) -> TleStatus:
-        failures = status.failures + 1
-        if hold_off:
-            wait = CELESTRAK_HOLD_OFF
-        else:
-            wait = min(CELESTRAK_INTERVAL * 2**failures, CELESTRAK_HOLD_OFF)
-        return TleStatus(
-            cached=status.cached,
-            fetched_at=status.fetched_at,
-            next_fetch_at=now + wait,
-            failures=failures,
-            last_error=cap_reason(reason),
-        )
-
-    def _load(self) -> TleStatus:
-        if self._status is None:
-            self._status = self._read_file()
-        return self._status
-
-    def _read_file(self) -> TleStatus:
-        empty = TleStatus(None, None, None, 0, None)
-        try:
-            data = json.loads(self.cache_file.read_text(encoding="utf-8"))
-            tle = orbit.parse_tle(data["tle"]) if data.get("tle") else None
-            return TleStatus(
-                cached=tle,
-                fetched_at=_parse_time(data.get("fetched_at")),
-                next_fetch_at=_parse_time(data.get("next_fetch_at")),
-                failures=int(data.get("failures", 0)),
-                last_error=data.get("last_error"),
-            )
-        except FileNotFoundError:
-            return empty
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            # A corrupt or foreign cache file is ignored (and replaced on the next save);
-            # re-validating the TLE in it means a damaged file can never feed SGP4.
-            return empty
-
-    def _save(self, status: TleStatus) -> None:
-        data = {
-            "url": self.url,
-            "tle": status.cached.text if status.cached else None,
-            "fetched_at": _format_time(status.fetched_at),
-            "next_fetch_at": _format_time(status.next_fetch_at),
-            "failures": status.failures,
-            "last_error": status.last_error,
-        }
-        # Write-then-rename, so a concurrent reader sees the old file or the new, never half.
-        tmp: str | None = None
-        try:
-            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.cache_file.parent, prefix=".crosstrack-")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-            os.replace(tmp, self.cache_file)
-        except OSError:
-            # An unwritable cache directory costs at most an extra fetch per cold start;
-            # the in-memory state still enforces the schedule within this process.
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-
-
-def _newer(cached: orbit.Tle | None, bundled: orbit.Tle) -> orbit.Tle:
-    return cached if cached is not None and cached.epoch >= bundled.epoch else bundled
-
-
-def _format_time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _parse_time(value: object) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TypeError(value)
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError(value)
-    return parsed
-
-
 def tle_position(tle: orbit.Tle, when: datetime, *, max_age_days: float | None = None) -> Position:
     """The ISS position at ``when`` propagated from ``tle`` (source ``tle``).
 
@@ -660,7 +482,7 @@ def offline_position(when: datetime, *, cache_dir: Path | None = None) -> Positi
     """
     tle = orbit.bundled_tle()
     if cache_dir is not None:
-        tle = _newer(TleStore(cache_dir=cache_dir).cached(), tle)
+        tle = newer(TleStore(cache_dir=cache_dir).cached(), tle)
     return tle_position(tle, when)
 
 
