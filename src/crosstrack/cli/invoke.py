@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,21 +16,48 @@ import typer
 
 from crosstrack.cli.errors import CliError
 
+# The function timeout Terraform deploys by default (infra/, var.lambda_timeout).
+DEFAULT_TIMEOUT_SECONDS = 30.0
+# What `--scheduled` names as the schedule: a stand-in, as no schedule sends this event.
+LOCAL_SCHEDULE_NAME = "crosstrack-invoke"
+
 
 @dataclass(frozen=True)
 class LocalContext:
-    """The parts of Lambda's context object the handler reads."""
+    """The parts of Lambda's context object the handler reads, with a Lambda-like timeout."""
 
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     function_name: str = "crosstrack-invoke"
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the timeout, as Lambda's context reports them."""
+        left = self.timeout_seconds - (time.monotonic() - self.started)
+        return max(0, int(left * 1000))
+
+
+def scheduled_event(now: datetime | None = None) -> dict[str, str]:
+    """The input the Terraform schedule sends, for a run scheduled at ``now`` (seconds).
+
+    The schedule ARN is a stand-in in the caller's region; the idempotency key is ARN +
+    scheduled time, so two runs within the same second count as one scheduled run.
+    """
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return {
+        "schedule_arn": f"arn:aws:scheduler:{region}:000000000000:schedule/default/"
+        f"{LOCAL_SCHEDULE_NAME}",
+        "scheduled_time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "execution_id": uuid.uuid4().hex[:16],
+    }
 
 
 def _load_event(event: str | None, scheduled: bool) -> Any:
     if scheduled:
         if event is not None:
             raise typer.BadParameter("give either --event or --scheduled, not both")
-        now = datetime.now(UTC).replace(microsecond=0)
-        return {"execution_id": str(uuid.uuid4()), "scheduled_time": now.isoformat()}
+        return scheduled_event()
     if event is None:
         return {}
     text = sys.stdin.read() if event == "-" else event
@@ -58,10 +87,21 @@ def invoke(
         bool,
         typer.Option(
             "--scheduled",
-            help="Send the event the Terraform schedule sends (a fresh execution_id and "
-            "scheduled_time), so the run is idempotent like a scheduled one.",
+            help="Send the input the Terraform schedule sends (schedule_arn, scheduled_time = "
+            "now, a fresh execution_id), so the run is idempotent like a scheduled one: "
+            "runs within the same second are recorded once.",
         ),
     ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            min=1.0,
+            max=900.0,
+            help="The function timeout to simulate, in seconds: the handler fits its "
+            "requests into it as in Lambda.",
+        ),
+    ] = DEFAULT_TIMEOUT_SECONDS,
 ) -> None:
     """Run one invocation of the Lambda handler in this process.
 
@@ -79,7 +119,7 @@ def invoke(
     payload = _load_event(event, scheduled)
     try:
         with redirect_stdout(sys.stderr):
-            result = handler.lambda_handler(payload, LocalContext())
+            result = handler.lambda_handler(payload, LocalContext(timeout_seconds=timeout))
     except ReporterError as exc:
         raise CliError(str(exc)) from exc
     typer.echo(json.dumps(result, indent=2, default=str))

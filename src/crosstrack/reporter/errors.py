@@ -7,7 +7,20 @@ which library raised it.
 
 from __future__ import annotations
 
+from typing import Final
+
 from crosstrack.errors import CrosstrackError
+
+# A source's failure reason is logged and returned: never a payload's worth of text.
+MAX_REASON_CHARS: Final = 300
+
+
+def cap_reason(text: str, limit: int = MAX_REASON_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    cut = f"... ({len(text) - limit} more characters)"
+    return text[: max(0, limit - len(cut))] + cut
 
 
 class ReporterError(CrosstrackError):
@@ -53,3 +66,11 @@ class LogCorruptError(LedgerError):
 
 class LogConflictError(LedgerError):
     """Concurrent writers kept winning; the bounded retries ran out."""
+
+
+class DeadlineExceededError(ReporterError):
+    """Too little of the invocation's time is left to finish; nothing was written.
+
+    Raised (and logged as outcome ``timeout``) before Lambda's own timeout would kill the
+    function without a word.
+    """

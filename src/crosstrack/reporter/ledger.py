@@ -43,6 +43,7 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from crosstrack.reporter.errors import (
+    DeadlineExceededError,
     LedgerError,
     LogAccessDeniedError,
     LogConflictError,
@@ -217,7 +218,10 @@ class Ledger:
     ``s3_client`` is a boto3 S3 client acting as role B. ``sleep`` and ``rand`` are
     injectable for tests; ``max_attempts`` bounds the read-append-write rounds under
     contention, after which :class:`LogConflictError` is raised (the invocation fails and
-    Lambda's retry sees it; nothing was lost).
+    Lambda's retry sees it; nothing was lost). ``time_left`` (seconds left of the
+    invocation) and ``round_seconds`` (the longest one read-and-write round can take with
+    this client) stop the retries early with :class:`DeadlineExceededError` rather than
+    start a round that could outlast the invocation; the first round always runs.
     """
 
     def __init__(
@@ -231,6 +235,8 @@ class Ledger:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
+        time_left: Callable[[], float] | None = None,
+        round_seconds: float = 0.0,
     ) -> None:
         if log_format not in CONTENT_TYPES:
             raise ValueError(f"log_format {log_format!r} is not 'text' or 'jsonl'")
@@ -248,6 +254,8 @@ class Ledger:
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._rand = rand
+        self._time_left = time_left
+        self._round_seconds = round_seconds
 
     def key_for(self, when: datetime) -> str:
         """The object key for a record at ``when``.
@@ -326,12 +334,26 @@ class Ledger:
                     bytes_written=bytes_written,
                 )
             if attempt < self._max_attempts:
-                self._sleep(self._rand() * min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1)))
+                pause = self._rand() * min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1))
+                self._check_time(key, attempt, pause)
+                self._sleep(pause)
 
         raise LogConflictError(
             f"s3://{self.bucket}/{key}: other writers changed the object {self._max_attempts} "
             "times in a row between read and write; gave up without writing (retry the event)"
         )
+
+    def _check_time(self, key: str, attempt: int, pause: float) -> None:
+        if self._time_left is None:
+            return
+        left = self._time_left()
+        if left < pause + self._round_seconds:
+            raise DeadlineExceededError(
+                f"{self._where(key)}: other writers changed the object {attempt} time(s) "
+                f"between read and write, and {max(left, 0):.1f} s left of the invocation "
+                f"cannot fit another round (up to {self._round_seconds:.1f} s); gave up "
+                "without writing (retry the event)"
+            )
 
     def _where(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"

@@ -9,69 +9,103 @@ Three sources, tried in the configured order (``ISS_SOURCES``):
                  velocity in km/h).
 ``tle``          SGP4 (:mod:`crosstrack.reporter.orbit`) from the freshest TLE available: one
                  fetched from CelesTrak's GP API (kept in memory and in a file, fetched at most
-                 hourly, never retried early after a failure), else the TLE bundled in the
-                 package. It answers without the network, so it is the last resort.
+                 hourly, never retried early after a failure: :mod:`crosstrack.reporter.tles`),
+                 else the TLE bundled in the package. It answers without the network, so it
+                 is the last resort.
 
-A live answer is accepted only if it is HTTP 200, JSON of the documented shape and types,
-within the coordinate ranges and neither from the future (more than :data:`MAX_CLOCK_SKEW`)
-nor older than ``max_age_seconds``. Anything else is a :class:`SourceError` whose message
-says exactly what was wrong, and :func:`locate` moves on to the next source. Each source
-makes one request per invocation and never retries: open-notify asks for at most one
-request per 5 seconds, and the next source is a better answer than a second try.
+A live answer is accepted only if it is HTTP 200, at most 16 KiB, strict JSON of the
+documented shape and types (no NaN or Infinity, no number beyond a double or longer than 19
+digits, coordinate strings of ASCII digits only), within the coordinate ranges, with an ISS
+altitude and velocity (:data:`ALTITUDE_KM`, :data:`VELOCITY_KMH`), and neither from the
+future (more than :data:`MAX_CLOCK_SKEW`) nor older than ``max_age_seconds``. A TLE older
+than ``max_tle_age_days`` is refused too. Whatever goes wrong while fetching, decoding or
+validating an answer (a :class:`SourceError`, or any other exception: a parser's
+RecursionError, an OverflowError...) is that source's failure, recorded with a reason of at
+most :data:`MAX_REASON_CHARS` characters, and :func:`locate` moves on to the next source.
+Each source makes one request per invocation and never retries: open-notify asks for at
+most one request per 5 seconds, and the next source is a better answer than a second try.
 
-HTTP goes through :mod:`urllib.request` (the Lambda zip carries no other HTTP library).
+Time: every request is bounded in total time by its timeout and by the invocation's
+:class:`~crosstrack.reporter.deadline.Deadline`, keeping time for the offline source; see
+:mod:`crosstrack.reporter.fetch` (urllib, the only HTTP library in the Lambda zip).
+
+(Over 400 lines because the validation of each answer sits next to the source it guards;
+HTTP, the deadline and the TLE store live in their own modules.)
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import http.client
 import json
 import math
-import os
-import tempfile
-import threading
-import urllib.error
-import urllib.request
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final, NoReturn, Protocol
 
 from crosstrack.reporter import orbit
-from crosstrack.reporter.errors import AllSourcesFailedError, SourceError
+from crosstrack.reporter.deadline import (
+    MIN_REQUEST_SECONDS,
+    OFFLINE_RESERVE_SECONDS,
+    Deadline,
+)
+from crosstrack.reporter.errors import (
+    MAX_REASON_CHARS,
+    AllSourcesFailedError,
+    SourceError,
+    cap_reason,
+)
+from crosstrack.reporter.fetch import MAX_BODY_BYTES, FetchError, http_get
+from crosstrack.reporter.tles import (
+    CELESTRAK,
+    CELESTRAK_HOLD_OFF,
+    CELESTRAK_INTERVAL,
+    CELESTRAK_URL,
+    TleStatus,
+    TleStore,
+    newer,
+)
 
 OPEN_NOTIFY: Final = "open-notify"
 WHERETHEISS: Final = "wheretheiss"
 TLE: Final = "tle"
-CELESTRAK: Final = "celestrak"  # not a position source: where the tle source gets its TLE
 
 DEFAULT_URLS: Final[Mapping[str, str]] = {
     OPEN_NOTIFY: "http://api.open-notify.org/iss-now.json",
     WHERETHEISS: "https://api.wheretheiss.at/v1/satellites/25544",
-    CELESTRAK: "https://celestrak.org/NORAD/elements/gp.php?CATNR=25544&FORMAT=TLE",
+    CELESTRAK: CELESTRAK_URL,
 }
 
 # A live timestamp this far ahead of our clock is a broken source, not clock drift
 # (Lambda's clock is NTP-synchronised).
 MAX_CLOCK_SKEW: Final = timedelta(seconds=60)
 
-# CelesTrak's usage policy (https://celestrak.org/usage-policy.php): poll no more than once
-# an hour; on any non-200 answer (301 included: never follow it) stop querying and tell a
-# human. An unattended Lambda cannot wait for a human, so after a non-200 it holds off for
-# CELESTRAK_HOLD_OFF and reports the answer in TleStore.status().last_error; the cached or
-# bundled TLE keeps positions coming meanwhile (flagged as estimates once old). After a
-# network error or an unusable TLE the wait doubles from 2 h up to CELESTRAK_HOLD_OFF.
-# After a successful fetch the next one waits CELESTRAK_INTERVAL.
-CELESTRAK_INTERVAL: Final = timedelta(hours=1)
-CELESTRAK_HOLD_OFF: Final = timedelta(hours=24)
+# Re-exported: what a source accepts, and the TLE store the tle source reads from.
+__all__ = [
+    "CELESTRAK_HOLD_OFF",
+    "CELESTRAK_INTERVAL",
+    "MAX_BODY_BYTES",
+    "MAX_REASON_CHARS",
+    "TleStatus",
+    "TleStore",
+    "cap_reason",
+]
 
-# The answers are a few hundred bytes; refuse to read a runaway body into memory.
-MAX_BODY_BYTES: Final = 64 * 1024
+# What an ISS position may claim. The ISS flies at 370-460 km (it is reboosted before drag
+# brings it lower) at about 27,600 km/h; any orbit from 150 km (re-entry within days) to
+# 1,000 km moves at 26,400-28,200 km/h. Outside these ranges an answer is not the ISS.
+ALTITUDE_KM: Final = (150.0, 1000.0)
+VELOCITY_KMH: Final = (25_000.0, 30_000.0)
 
-USER_AGENT: Final = "crosstrack-reporter/0.1 (+cross-account ISS tracker; urllib)"
+# The longest number an answer needs: Unix seconds and coordinates have < 20 digits.
+MAX_INTEGER_DIGITS: Final = 19
+MAX_NUMBER_CHARS: Final = 40
+# open-notify's coordinate strings, e.g. "-80.6881": ASCII only, because float() also
+# takes "NaN", "inf", "1_0", " 1 " and digits of any script (Arabic-Indic "\u0661\u0667").
+_DECIMAL = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{1,15})?", re.ASCII)
+
+DEFAULT_MAX_TLE_AGE_DAYS: Final = 14
 
 
 @dataclass(frozen=True)
@@ -100,20 +134,25 @@ class PositionSource(Protocol):
 
     name: str
 
-    def fetch(self) -> Position:
-        """Return a validated position, or raise :class:`SourceError` saying why not."""
+    def fetch(self, deadline: Deadline | None = None) -> Position:
+        """Return a validated position by ``deadline``, or raise saying why not.
+
+        A source that needs no network sets ``offline = True``: :func:`locate` keeps
+        time for it after the live ones.
+        """
         ...
 
 
 class SourceFailure(SourceError):
     """A :class:`SourceError` that keeps the source's name and the bare reason apart.
 
-    ``str(exc)`` is ``"<source>: <reason>"``, e.g. ``"open-notify: HTTP 504"``.
+    ``str(exc)`` is ``"<source>: <reason>"``, e.g. ``"open-notify: HTTP 504"``; the reason
+    is cut to :data:`MAX_REASON_CHARS`.
     """
 
     def __init__(self, source: str, reason: str) -> None:
         self.source = source
-        self.reason = reason
+        self.reason = reason = cap_reason(reason)
         super().__init__(f"{source}: {reason}")
 
 
@@ -131,65 +170,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-# --------------------------------------------------------------------------- HTTP
+# ---------------------------------------------------------------- validation helpers
 
 
 class _Invalid(Exception):
-    """An answer failed validation; the message is the reason (without the source name).
+    """An answer failed validation; the message is the reason (without the source name)."""
 
-    ``status`` is the HTTP status when the server answered with something other than 200.
-    """
-
-    def __init__(self, reason: str, *, status: int | None = None) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # CelesTrak answers 301 to outdated URLs and asks clients to stop, not to follow.
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-def _http_get(url: str, *, timeout: float, accept: str, follow_redirects: bool = True) -> bytes:
-    """GET ``url`` and return the body of a 200 answer; raise :class:`_Invalid` otherwise.
-
-    ``timeout`` bounds the connection and each read (urllib's socket timeout).
-    """
-    if not url.startswith(("http://", "https://")):
-        raise _Invalid(f"URL {url!r} is not http(s)")
-    # The scheme is checked just above: no file:// or custom-scheme surprises.
-    request = urllib.request.Request(  # noqa: S310
-        url, headers={"User-Agent": USER_AGENT, "Accept": accept}
-    )
-    opener = (
-        urllib.request.build_opener()
-        if follow_redirects
-        else urllib.request.build_opener(_NoRedirect())
-    )
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            status = response.status
-            body: bytes = response.read(MAX_BODY_BYTES + 1)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise _Invalid(f"HTTP {exc.code}", status=exc.code) from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, TimeoutError):
-            raise _Invalid(f"timed out after {timeout:g} s (connecting to {url})") from None
-        raise _Invalid(f"cannot reach {url}: {exc.reason}") from None
-    except TimeoutError:
-        raise _Invalid(f"timed out after {timeout:g} s (waiting for {url})") from None
-    except (http.client.HTTPException, OSError) as exc:
-        raise _Invalid(f"connection to {url} failed: {type(exc).__name__}: {exc}") from None
-    if status != 200:
-        raise _Invalid(f"HTTP {status}", status=status)
-    if len(body) > MAX_BODY_BYTES:
-        raise _Invalid(f"response is larger than {MAX_BODY_BYTES} bytes")
-    return body
-
-
-# ---------------------------------------------------------------- validation helpers
 
 _JSON_TYPES: Final = {
     dict: "an object",
@@ -207,16 +193,48 @@ def _describe(value: object) -> str:
     kind = _JSON_TYPES.get(type(value), type(value).__name__)
     if value is None or isinstance(value, dict | list):
         return kind
-    shown = json.dumps(value) if isinstance(value, bool) else repr(value)
+    # ascii(): a log line never carries another script's digits or control characters.
+    shown = json.dumps(value) if isinstance(value, bool) else ascii(value)
     return f"{kind} {shown}" if len(shown) <= 40 else kind
 
 
+def _strict_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _Invalid(
+            f"response has a {len(text.lstrip('-'))}-digit number "
+            f"(at most {MAX_INTEGER_DIGITS} digits accepted)"
+        )
+    return int(text)
+
+
+def _strict_float(text: str) -> float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Invalid(f"response has a {len(text)}-character number")
+    number = float(text)
+    if not math.isfinite(number):
+        raise _Invalid(f"response has the number {text}, beyond the range of a double")
+    return number
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise _Invalid(f"response has {name}, which is not a JSON number")
+
+
 def _json_object(body: bytes) -> dict[str, object]:
+    # The hooks make the parser strict: JSON has no NaN/Infinity (RFC 8259, section 6),
+    # and a 5,000-digit integer would otherwise raise ValueError from int() itself.
     try:
-        payload = json.loads(body)
+        payload = json.loads(
+            body,
+            parse_int=_strict_int,
+            parse_float=_strict_float,
+            parse_constant=_no_constant,
+        )
+    except RecursionError:
+        raise _Invalid("response is not JSON this parser can read (nested too deeply)") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         snippet = body[:40].decode("utf-8", "replace").strip()
-        raise _Invalid(f"response is not JSON ({exc}; starts with {snippet!r})") from None
+        raise _Invalid(f"response is not JSON ({exc}; starts with {snippet!a})") from None
     if not isinstance(payload, dict):
         raise _Invalid(f"response is {_describe(payload)}, expected a JSON object")
     return payload
@@ -239,15 +257,25 @@ def _number(value: object, path: str) -> float:
 
 
 def _decimal_string(value: object, path: str) -> float:
-    if not isinstance(value, str):
-        raise _Invalid(f"field '{path}' is {_describe(value)}, expected a decimal string")
-    try:
-        number = float(value)
-    except ValueError:
-        raise _Invalid(f"field '{path}' is {value!r}, expected a decimal string") from None
-    if not math.isfinite(number):
-        raise _Invalid(f"field '{path}' is {value!r}, expected a finite number")
-    return number
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
+        raise _Invalid(
+            f"field '{path}' is {_describe(value)}, expected a decimal string of ASCII digits"
+        )
+    return float(value)
+
+
+def _plausible(altitude_km: float | None, velocity_kmh: float | None) -> None:
+    low, high = ALTITUDE_KM
+    if altitude_km is not None and not low <= altitude_km <= high:
+        raise _Invalid(
+            f"altitude {altitude_km:g} km is not an ISS altitude (expected {low:g} to {high:g} km)"
+        )
+    low, high = VELOCITY_KMH
+    if velocity_kmh is not None and not low <= velocity_kmh <= high:
+        raise _Invalid(
+            f"velocity {velocity_kmh:g} km/h is not an ISS velocity "
+            f"(expected {low:g} to {high:g} km/h)"
+        )
 
 
 def _coordinates(latitude: float, longitude: float) -> None:
@@ -334,6 +362,7 @@ def parse_wheretheiss(body: bytes, *, now: datetime, max_age_seconds: int) -> Po
         altitude = _number(payload["altitude"], "altitude") if "altitude" in payload else None
         velocity = _number(payload["velocity"], "velocity") if "velocity" in payload else None
         _coordinates(latitude, longitude)
+        _plausible(altitude, velocity)
         when = _timestamp(stamp, "timestamp", now=now, max_age_seconds=max_age_seconds)
     except _Invalid as exc:
         raise SourceFailure(WHERETHEISS, str(exc)) from None
@@ -357,12 +386,22 @@ class HttpSource:
     timeout: float
     max_age_seconds: int
     clock: Clock = utc_now
+    offline: bool = False
 
-    def fetch(self) -> Position:
-        """GET the URL once (no retry) and return the validated position."""
+    def fetch(self, deadline: Deadline | None = None) -> Position:
+        """GET the URL once (no retry) and return the validated position.
+
+        The request takes at most ``timeout`` seconds in all, and never runs past
+        ``deadline``; with less than :data:`MIN_REQUEST_SECONDS` left it is not made.
+        """
+        budget = (deadline or Deadline.none()).budget(self.timeout)
+        if budget < MIN_REQUEST_SECONDS:
+            raise SourceFailure(
+                self.name, f"skipped: {max(budget, 0):.1f} s left before the invocation's deadline"
+            )
         try:
-            body = _http_get(self.url, timeout=self.timeout, accept="application/json")
-        except _Invalid as exc:
+            body = http_get(self.url, timeout=budget, accept="application/json")
+        except FetchError as exc:
             raise SourceFailure(self.name, str(exc)) from None
         # The age is judged against the clock after the answer arrived: a slow answer
         # must not make an old timestamp look fresh.
@@ -373,186 +412,29 @@ class HttpSource:
 # ------------------------------------------------------------------ the TLE source
 
 
-@dataclass(frozen=True)
-class TleStatus:
-    """What the TLE store knows about CelesTrak; handy for logs and the doctor."""
-
-    cached: orbit.Tle | None
-    fetched_at: datetime | None
-    next_fetch_at: datetime | None
-    failures: int
-    last_error: str | None
-
-
-class TleStore:
-    """The freshest ISS TLE: CelesTrak's (kept in memory and in a file) or the bundled one.
-
-    :meth:`freshest` asks CelesTrak only when the policy allows (see
-    :data:`CELESTRAK_INTERVAL` and :data:`CELESTRAK_HOLD_OFF`); the schedule is kept in the
-    cache file too, so a cold start within the hour does not ask again. A fetched TLE is
-    validated (two lines, checksums, catalog number 25544, accepted by SGP4) before it is
-    cached; a failed fetch never replaces a good cached TLE. Thread-safe.
-    """
-
-    def __init__(
-        self,
-        *,
-        url: str = DEFAULT_URLS[CELESTRAK],
-        timeout: float = 3.0,
-        cache_dir: Path | None = None,
-        bundled: orbit.Tle | None = None,
-    ) -> None:
-        self.url = url
-        self.timeout = timeout
-        directory = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir())
-        # One file per URL, so a test or demo server never poisons the real cache.
-        digest = hashlib.sha256(url.encode()).hexdigest()[:12]
-        self.cache_file = directory / f"crosstrack-celestrak-{digest}.json"
-        self._bundled = bundled
-        self._lock = threading.Lock()
-        self._status: TleStatus | None = None  # loaded from the file on first use
-
-    @property
-    def bundled(self) -> orbit.Tle:
-        """The TLE to fall back on (the package's own unless one was given)."""
-        return self._bundled if self._bundled is not None else orbit.bundled_tle()
-
-    def status(self) -> TleStatus:
-        """The cached TLE and fetch schedule, as memory (or else the cache file) has them."""
-        with self._lock:
-            return self._load()
-
-    def cached(self) -> orbit.Tle | None:
-        """The CelesTrak TLE in memory or in the cache file, without any network access."""
-        return self.status().cached
-
-    def freshest(self, now: datetime) -> orbit.Tle:
-        """Fetch from CelesTrak if the policy allows, then return the newest TLE known."""
-        with self._lock:
-            status = self._load()
-            if status.next_fetch_at is None or now >= status.next_fetch_at:
-                status = self._fetch(status, now)
-                self._status = status
-                self._save(status)
-            return _newer(status.cached, self.bundled)
-
-    def _fetch(self, status: TleStatus, now: datetime) -> TleStatus:
-        try:
-            body = _http_get(
-                self.url, timeout=self.timeout, accept="text/plain", follow_redirects=False
-            )
-            text = body.decode("ascii")
-            tle = orbit.parse_tle(text)
-        except _Invalid as exc:
-            # A non-200 answer is CelesTrak telling us to stop: hold off for the full period.
-            hold = exc.status is not None
-            return self._failed(status, now, f"{CELESTRAK}: {exc}", hold_off=hold)
-        except UnicodeDecodeError:
-            return self._failed(status, now, f"{CELESTRAK}: answer is not ASCII text")
-        except orbit.TleError as exc:
-            return self._failed(status, now, f"{CELESTRAK}: invalid TLE: {exc}")
-        return TleStatus(
-            cached=tle,
-            fetched_at=now,
-            next_fetch_at=now + CELESTRAK_INTERVAL,
-            failures=0,
-            last_error=None,
-        )
-
-    @staticmethod
-    def _failed(
-        status: TleStatus, now: datetime, reason: str, *, hold_off: bool = False
-    ) -> TleStatus:
-        failures = status.failures + 1
-        if hold_off:
-            wait = CELESTRAK_HOLD_OFF
-        else:
-            wait = min(CELESTRAK_INTERVAL * 2**failures, CELESTRAK_HOLD_OFF)
-        return TleStatus(
-            cached=status.cached,
-            fetched_at=status.fetched_at,
-            next_fetch_at=now + wait,
-            failures=failures,
-            last_error=reason,
-        )
-
-    def _load(self) -> TleStatus:
-        if self._status is None:
-            self._status = self._read_file()
-        return self._status
-
-    def _read_file(self) -> TleStatus:
-        empty = TleStatus(None, None, None, 0, None)
-        try:
-            data = json.loads(self.cache_file.read_text(encoding="utf-8"))
-            tle = orbit.parse_tle(data["tle"]) if data.get("tle") else None
-            return TleStatus(
-                cached=tle,
-                fetched_at=_parse_time(data.get("fetched_at")),
-                next_fetch_at=_parse_time(data.get("next_fetch_at")),
-                failures=int(data.get("failures", 0)),
-                last_error=data.get("last_error"),
-            )
-        except FileNotFoundError:
-            return empty
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            # A corrupt or foreign cache file is ignored (and replaced on the next save);
-            # re-validating the TLE in it means a damaged file can never feed SGP4.
-            return empty
-
-    def _save(self, status: TleStatus) -> None:
-        data = {
-            "url": self.url,
-            "tle": status.cached.text if status.cached else None,
-            "fetched_at": _format_time(status.fetched_at),
-            "next_fetch_at": _format_time(status.next_fetch_at),
-            "failures": status.failures,
-            "last_error": status.last_error,
-        }
-        # Write-then-rename, so a concurrent reader sees the old file or the new, never half.
-        tmp: str | None = None
-        try:
-            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.cache_file.parent, prefix=".crosstrack-")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-            os.replace(tmp, self.cache_file)
-        except OSError:
-            # An unwritable cache directory costs at most an extra fetch per cold start;
-            # the in-memory state still enforces the schedule within this process.
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-
-
-def _newer(cached: orbit.Tle | None, bundled: orbit.Tle) -> orbit.Tle:
-    return cached if cached is not None and cached.epoch >= bundled.epoch else bundled
-
-
-def _format_time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _parse_time(value: object) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TypeError(value)
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError(value)
-    return parsed
-
-
-def tle_position(tle: orbit.Tle, when: datetime) -> Position:
+def tle_position(tle: orbit.Tle, when: datetime, *, max_age_days: float | None = None) -> Position:
     """The ISS position at ``when`` propagated from ``tle`` (source ``tle``).
 
-    Raises :class:`SourceFailure` if SGP4 cannot propagate that far.
+    Raises :class:`SourceFailure` if the TLE's epoch is more than ``max_age_days`` from
+    ``when`` (None: no limit), if SGP4 cannot propagate that far, or if the result is not
+    an ISS altitude and velocity.
     """
+    age = tle.age_at(when)
+    if max_age_days is not None and abs(age) > timedelta(days=max_age_days):
+        direction = "old" if age > timedelta(0) else "in the future"
+        raise SourceFailure(
+            TLE,
+            f"TLE epoch {tle.epoch:%Y-%m-%dT%H:%M:%SZ} is {abs(age).total_seconds() / 86400:.1f} "
+            f"days {direction} (MAX_TLE_AGE_DAYS={max_age_days:g}); SGP4 positions from it "
+            "would be guesses",
+        )
     try:
         point = orbit.subpoint(tle, when)
+        _plausible(point.altitude_km, point.speed_kmh)
     except orbit.PropagationError as exc:
         raise SourceFailure(TLE, str(exc)) from None
+    except _Invalid as exc:
+        raise SourceFailure(TLE, f"SGP4 from TLE epoch {tle.epoch:%Y-%m-%d}: {exc}") from None
     return Position(
         time=point.time,
         latitude=point.latitude,
@@ -568,16 +450,27 @@ def tle_position(tle: orbit.Tle, when: datetime) -> Position:
 
 @dataclass
 class TleSource:
-    """The offline source: SGP4 at the clock's time from :class:`TleStore`'s freshest TLE."""
+    """The offline source: SGP4 at the clock's time from :class:`TleStore`'s freshest TLE.
+
+    A TLE more than ``max_age_days`` from now is refused (None: no limit).
+    """
 
     store: TleStore
     clock: Clock = utc_now
     name: str = TLE
+    max_age_days: float | None = DEFAULT_MAX_TLE_AGE_DAYS
+    offline: bool = True
 
-    def fetch(self) -> Position:
-        """Propagate the freshest TLE to now; fails only if SGP4 cannot (absurd clock)."""
+    def fetch(self, deadline: Deadline | None = None) -> Position:
+        """Refresh the TLE if due and time allows, then propagate it to now.
+
+        Fails when the freshest TLE is too old, or SGP4 cannot propagate it (absurd clock).
+        """
         now = _now(self.clock)
-        return tle_position(self.store.freshest(now), now)
+        # The refresh may use what is left but this source's own reserve (propagation).
+        budget = (deadline or Deadline.none()).earlier(OFFLINE_RESERVE_SECONDS).remaining()
+        tle = self.store.freshest(now, budget=budget)
+        return tle_position(tle, now, max_age_days=self.max_age_days)
 
 
 def offline_position(when: datetime, *, cache_dir: Path | None = None) -> Position:
@@ -589,7 +482,7 @@ def offline_position(when: datetime, *, cache_dir: Path | None = None) -> Positi
     """
     tle = orbit.bundled_tle()
     if cache_dir is not None:
-        tle = _newer(TleStore(cache_dir=cache_dir).cached(), tle)
+        tle = newer(TleStore(cache_dir=cache_dir).cached(), tle)
     return tle_position(tle, when)
 
 
@@ -604,13 +497,15 @@ def build_sources(
     clock: Clock = utc_now,
     cache_dir: Path | None = None,
     urls: Mapping[str, str] | None = None,
+    max_tle_age_days: float | None = DEFAULT_MAX_TLE_AGE_DAYS,
 ) -> list[PositionSource]:
     """Build the named sources, in order, ready for :func:`locate`.
 
-    ``timeout`` (seconds) bounds connecting and each read, per request; ``max_age_seconds``
-    is how old a live answer may be. ``cache_dir`` holds the CelesTrak TLE cache (default:
-    the temp dir, Lambda's writable /tmp). ``urls`` overrides endpoints by key
-    (``open-notify``, ``wheretheiss``, ``celestrak``), for tests and the local demo.
+    ``timeout`` (seconds) bounds each request in total; ``max_age_seconds`` is how old a
+    live answer may be, ``max_tle_age_days`` how old the ``tle`` source's TLE.
+    ``cache_dir`` holds the CelesTrak TLE cache (default: the temp dir, Lambda's /tmp).
+    ``urls`` overrides endpoints by key (``open-notify``, ``wheretheiss``, ``celestrak``),
+    for tests and the local demo.
     Raises ValueError for an unknown source name or URL key.
     """
     endpoints = dict(DEFAULT_URLS)
@@ -640,7 +535,7 @@ def build_sources(
             )
         elif name == TLE:
             store = TleStore(url=endpoints[CELESTRAK], timeout=timeout, cache_dir=cache_dir)
-            sources.append(TleSource(store=store, clock=clock))
+            sources.append(TleSource(store=store, clock=clock, max_age_days=max_tle_age_days))
         else:
             raise ValueError(
                 f"unknown ISS position source {name!r}; expected {OPEN_NOTIFY}, "
@@ -652,21 +547,29 @@ def build_sources(
 def locate(
     sources: Sequence[PositionSource],
     on_failure: Callable[[str, str], None] | None = None,
+    *,
+    deadline: Deadline | None = None,
 ) -> tuple[Position, dict[str, str]]:
     """Ask each source in turn; return the first valid position and the earlier failures.
 
     The dict maps each source that failed before the answer to its reason (in order).
-    ``on_failure(name, reason)`` is called as each one fails, for logging. Raises
-    :class:`AllSourcesFailedError` listing every source's reason if none answers, and
-    ValueError if ``sources`` is empty.
+    Any exception a source raises is its failure (a bug or a hostile answer in one source
+    must not cost the others their turn). ``on_failure(name, reason)`` is called as each
+    one fails, for logging. ``deadline`` is when positions must be known; a source with an
+    offline source after it stops :data:`OFFLINE_RESERVE_SECONDS` earlier, so that one
+    still runs. Raises :class:`AllSourcesFailedError` listing every source's reason if none
+    answers, and ValueError if ``sources`` is empty.
     """
     if not sources:
         raise ValueError("no ISS position sources configured")
+    deadline = deadline or Deadline.none()
     failures: dict[str, str] = {}
-    for source in sources:
+    for index, source in enumerate(sources):
+        offline_later = any(getattr(s, "offline", False) for s in sources[index + 1 :])
+        own = deadline.earlier(OFFLINE_RESERVE_SECONDS) if offline_later else deadline
         try:
-            return source.fetch(), failures
-        except SourceError as exc:
+            return source.fetch(own), failures
+        except Exception as exc:
             reason = _reason(source.name, exc)
             failures[source.name] = reason
             if on_failure is not None:
@@ -674,9 +577,11 @@ def locate(
     raise AllSourcesFailedError(failures)
 
 
-def _reason(name: str, exc: SourceError) -> str:
+def _reason(name: str, exc: Exception) -> str:
     if isinstance(exc, SourceFailure):
         return exc.reason
-    # A source of someone else's making may prefix its own name; don't say it twice.
-    text = str(exc)
-    return text.removeprefix(f"{name}: ")
+    if isinstance(exc, SourceError):
+        # A source of someone else's making may prefix its own name; don't say it twice.
+        return cap_reason(str(exc).removeprefix(f"{name}: "))
+    # Not a failure the source foresaw: name the exception so the log shows what broke.
+    return cap_reason(f"{type(exc).__name__}: {exc}")

@@ -61,16 +61,69 @@ _SESSION_PREFIX = re.compile(r"^[\w+=,.@-]{1,62}$", re.ASCII)
 # Standard retry mode: retries throttling and transient errors (S3 503 SlowDown, 500s,
 # connection errors) with exponential backoff and a retry quota; 3 attempts in all.
 # https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
-# Timeouts are well below Lambda's function timeout so a hung connection fails the
-# invocation with a clear error instead of a Lambda timeout.
-_CLIENT_CONFIG: Final = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=5,
-    read_timeout=20,
-    user_agent_appid="crosstrack",
-)
+# These are the most a call may take when time is plentiful; with an invocation deadline
+# closer than their worst case (WORST_CASE_SECONDS), client_config() shrinks them to fit.
+MAX_ATTEMPTS: Final = 3
+CONNECT_TIMEOUT: Final = 5.0
+READ_TIMEOUT: Final = 20.0
+# Standard mode sleeps random(0, 1) * 2**(attempt - 1) s between attempts (at most 20 s):
+# at most 1 s + 2 s for 3 attempts.
+# https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+_MIN_ATTEMPT_SECONDS: Final = 2.0
+
+
+def _backoff(attempts: int) -> float:
+    return float(2 ** (attempts - 1) - 1)
+
+
+WORST_CASE_SECONDS: Final = MAX_ATTEMPTS * (CONNECT_TIMEOUT + READ_TIMEOUT) + _backoff(MAX_ATTEMPTS)
+
+
+def client_config(budget: float | None = None) -> Config:
+    """botocore's config for one call that must end within ``budget`` seconds (None: no limit).
+
+    botocore bounds each attempt by a connect and a read timeout (each per socket
+    operation; AWS endpoints do not drip) and makes up to ``max_attempts`` attempts with
+    backoff between them, so one call can take attempts * (connect + read) + backoff. With
+    a budget below that, attempts drop first (to keep >= 2 s each), then both timeouts
+    shrink in proportion. Budgets are rounded down to whole seconds (at least 1: the caller
+    does not start a call with less), so warm invocations reuse a handful of clients.
+    """
+    if budget is None or budget >= WORST_CASE_SECONDS:
+        return _config(MAX_ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT)
+    seconds = max(1.0, float(int(budget)))
+    attempts = MAX_ATTEMPTS
+    while attempts > 1 and (seconds - _backoff(attempts)) / attempts < _MIN_ATTEMPT_SECONDS:
+        attempts -= 1
+    per_attempt = (seconds - _backoff(attempts)) / attempts
+    share = per_attempt / (CONNECT_TIMEOUT + READ_TIMEOUT)
+    return _config(attempts, CONNECT_TIMEOUT * share, READ_TIMEOUT * share)
+
+
+def _config(attempts: int, connect: float, read: float) -> Config:
+    # total_max_attempts counts the first request; botocore's older max_attempts key counts
+    # only retries (max_attempts=3 is 4 attempts). Config reference, "retries".
+    # https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": attempts},
+        connect_timeout=connect,
+        read_timeout=read,
+        user_agent_appid="crosstrack",
+    )
+
+
+def worst_case_seconds(config: Config) -> float:
+    """The longest one call with ``config`` can take (before any server-side slowness)."""
+    attempts = int(config.retries["total_max_attempts"])
+    per_attempt = float(config.connect_timeout) + float(config.read_timeout)
+    return attempts * per_attempt + _backoff(attempts)
+
+
+_CLIENT_CONFIG: Final = client_config()
 
 _PROVIDER_METHOD: Final = "crosstrack-assume-role"
+# S3 clients kept per role: one per region and budget tier in use (usually one or two).
+_MAX_CACHED_CLIENTS: Final = 8
 
 
 def _utc_now() -> datetime:
@@ -151,7 +204,7 @@ class _Entry:
     session: boto3.Session
     credentials: Any
     session_name: str
-    s3_clients: dict[str, Any] = field(default_factory=dict)
+    s3_clients: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
 
 class CrossAccountSessions:
@@ -181,6 +234,7 @@ class CrossAccountSessions:
         self._entries: dict[tuple[str, str | None], _Entry] = {}
         self._lock = threading.Lock()
         self._sts_calls = 0
+        self._sts_config = _CLIENT_CONFIG
 
     @property
     def sts_calls(self) -> int:
@@ -188,17 +242,24 @@ class CrossAccountSessions:
         return self._sts_calls
 
     def session(
-        self, role_arn: str, *, external_id: str | None = None, session_name: str
+        self,
+        role_arn: str,
+        *,
+        external_id: str | None = None,
+        session_name: str,
+        budget: float | None = None,
     ) -> boto3.Session:
         """A boto3 session acting as ``role_arn``, with valid credentials.
 
         The first call for a role (and ExternalId) assumes it; later calls reuse the cached
         credentials and re-assume only inside botocore's refresh windows. ``session_name``
-        names the *next* AssumeRole call, so CloudTrail shows which invocation made it.
+        names the *next* AssumeRole call, so CloudTrail shows which invocation made it, and
+        ``budget`` (seconds, None: no limit) bounds it (:func:`client_config`).
         Raises :class:`CredentialsError` when the role cannot be assumed.
         """
         key = (role_arn, external_id)
         with self._lock:
+            self._sts_config = client_config(budget)
             entry = self._entries.get(key)
             if entry is None:
                 entry = self._new_entry(role_arn, external_id, session_name)
@@ -219,14 +280,26 @@ class CrossAccountSessions:
         external_id: str | None = None,
         session_name: str,
         region: str,
+        budget: float | None = None,
     ) -> Any:
-        """The cached S3 client of :meth:`session` for ``region`` (connections are reused)."""
-        session = self.session(role_arn, external_id=external_id, session_name=session_name)
+        """The cached S3 client of :meth:`session` for ``region`` (connections are reused).
+
+        Each call of the client ends within ``budget`` seconds (None: botocore's usual
+        limits); see :func:`client_config`. Clients are cached per region and budget tier.
+        """
+        session = self.session(
+            role_arn, external_id=external_id, session_name=session_name, budget=budget
+        )
         entry = self._entries[(role_arn, external_id)]
+        config = client_config(budget)
+        attempts = config.retries["total_max_attempts"]
+        tier = (region, config.connect_timeout, config.read_timeout, attempts)
         with self._lock:
-            client = entry.s3_clients.get(region)
+            client = entry.s3_clients.get(tier)
             if client is None:
-                client = entry.s3_clients[region] = s3_client(session, region)
+                if len(entry.s3_clients) >= _MAX_CACHED_CLIENTS:
+                    entry.s3_clients.pop(next(iter(entry.s3_clients)))  # the oldest
+                client = entry.s3_clients[tier] = s3_client(session, region, config=config)
         return client
 
     def _new_entry(self, role_arn: str, external_id: str | None, session_name: str) -> _Entry:
@@ -262,7 +335,7 @@ class CrossAccountSessions:
             )
         fetcher = AssumeRoleCredentialFetcher(
             client_creator=partial(
-                self._source.create_client, region_name=self._sts_region, config=_CLIENT_CONFIG
+                self._source.create_client, region_name=self._sts_region, config=self._sts_config
             ),
             source_credentials=source_credentials,
             role_arn=role_arn,
@@ -298,14 +371,15 @@ def _hint(code: str) -> str:
     return ""
 
 
-def s3_client(session: boto3.Session, region: str) -> Any:
+def s3_client(session: boto3.Session, region: str, *, config: Config | None = None) -> Any:
     """An S3 client for the bucket's region with botocore's standard retry mode.
 
-    ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_S3`` and ``AWS_CA_BUNDLE`` are honoured by
-    botocore itself, so the same code runs against the local two-account emulator.
+    ``config`` defaults to :func:`client_config` without a budget. ``AWS_ENDPOINT_URL`` /
+    ``AWS_ENDPOINT_URL_S3`` and ``AWS_CA_BUNDLE`` are honoured by botocore itself, so the
+    same code runs against the local two-account emulator.
     https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
     """
-    return session.client("s3", region_name=region, config=_CLIENT_CONFIG)
+    return session.client("s3", region_name=region, config=config or _CLIENT_CONFIG)
 
 
 def require_conditional_writes(client: Any | None = None) -> None:

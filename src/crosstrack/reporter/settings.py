@@ -27,6 +27,7 @@ EXTERNAL_ID: Final = "EXTERNAL_ID"
 ROLE_SESSION_PREFIX: Final = "ROLE_SESSION_PREFIX"
 HTTP_TIMEOUT_SECONDS: Final = "HTTP_TIMEOUT_SECONDS"
 MAX_POSITION_AGE_SECONDS: Final = "MAX_POSITION_AGE_SECONDS"
+MAX_TLE_AGE_DAYS: Final = "MAX_TLE_AGE_DAYS"
 
 LogFormat = Literal["text", "jsonl"]
 LogLayout = Literal["single", "daily"]
@@ -41,6 +42,7 @@ DEFAULTS: Final[Mapping[str, str]] = {
     ROLE_SESSION_PREFIX: "crosstrack",
     HTTP_TIMEOUT_SECONDS: "3",
     MAX_POSITION_AGE_SECONDS: "600",
+    MAX_TLE_AGE_DAYS: "14",
 }
 
 # IAM role ARN: partition, 12-digit account, optional path, name of [\w+=,.@-]{1,64}.
@@ -77,6 +79,7 @@ class Settings:
     role_session_prefix: str = DEFAULTS[ROLE_SESSION_PREFIX]
     http_timeout_seconds: float = 3.0
     max_position_age_seconds: int = 600
+    max_tle_age_days: int = 14
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -114,6 +117,18 @@ class Settings:
                     low=10,
                     high=86_400,
                     integer=True,
+                )
+            ),
+            # SGP4's error grows by kilometres a day: 14 days is already tens of km. The
+            # upper end (100 years) lets a local demo run on the bundled TLE on purpose.
+            max_tle_age_days=int(
+                _number(
+                    MAX_TLE_AGE_DAYS,
+                    get(MAX_TLE_AGE_DAYS),
+                    low=1,
+                    high=36_500,
+                    integer=True,
+                    unit="days",
                 )
             ),
         )
@@ -216,14 +231,24 @@ def _session_prefix(value: str) -> str:
     return value
 
 
-def _number(name: str, value: str, *, low: float, high: float, integer: bool = False) -> float:
+def _number(
+    name: str,
+    value: str,
+    *,
+    low: float,
+    high: float,
+    integer: bool = False,
+    unit: str = "seconds",
+) -> float:
     kind = "a whole number" if integer else "a number"
+    expected = f"{kind} of {unit} from {low:g} to {high:g}"
+    # ASCII digits only: int() and float() also take other scripts' digits, "nan", "1_0".
+    if not value.isascii() or "_" in value:
+        raise _bad(name, value, f"not {kind}", expected)
     try:
         number = float(int(value)) if integer else float(value)
     except ValueError:
-        raise _bad(
-            name, value, f"not {kind}", f"{kind} of seconds from {low:g} to {high:g}"
-        ) from None
-    if not (low <= number <= high):
-        raise _bad(name, value, "out of range", f"{kind} of seconds from {low:g} to {high:g}")
+        raise _bad(name, value, f"not {kind}", expected) from None
+    if not (low <= number <= high):  # also false for NaN
+        raise _bad(name, value, "out of range", expected)
     return number

@@ -29,6 +29,7 @@ class Route:
     content_type: str = "application/json"
     delay: float = 0.0  # seconds to wait before answering (to trip client timeouts)
     headers: dict[str, str] = field(default_factory=dict)
+    drip: float = 0.0  # if set, send the whole answer one byte per ``drip`` seconds
 
 
 class LocalServer:
@@ -49,6 +50,9 @@ class LocalServer:
                     # Waits on an event rather than sleeping, so teardown can release it.
                     server.released.wait(route.delay)
                 try:
+                    if route.drip:
+                        self._drip(route)
+                        return
                     self.send_response(route.status)
                     self.send_header("Content-Type", route.content_type)
                     self.send_header("Content-Length", str(len(route.body)))
@@ -58,6 +62,19 @@ class LocalServer:
                     self.wfile.write(route.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout test): nothing to answer
+
+            def _drip(self, route: Route) -> None:
+                # Status line, headers and body alike, one byte at a time: each socket read
+                # of the client gets a byte well within any per-read timeout.
+                head = (
+                    f"HTTP/1.1 {route.status} OK\r\nContent-Type: {route.content_type}\r\n"
+                    f"Content-Length: {len(route.body)}\r\nConnection: close\r\n\r\n"
+                ).encode()
+                for byte in head + route.body:
+                    if server.released.wait(route.drip):
+                        return  # teardown
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
 
             def log_message(self, format: str, *args: object) -> None:
                 pass  # keep test output clean
@@ -92,10 +109,11 @@ class LocalServer:
         content_type: str = "application/json",
         delay: float = 0.0,
         headers: dict[str, str] | None = None,
+        drip: float = 0.0,
     ) -> str:
         """Answer ``body`` with ``status`` on ``path`` from now on (after ``delay`` seconds,
-        to trip client timeouts); return the URL of that path."""
-        self.routes[path] = Route(body, status, content_type, delay, dict(headers or {}))
+        or one byte per ``drip`` seconds, to trip client timeouts); return the URL."""
+        self.routes[path] = Route(body, status, content_type, delay, dict(headers or {}), drip)
         return self.url(path)
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crosstrack.reporter.handler import parse_event, placeholder_warning
+from crosstrack.reporter.handler import event_warning, parse_event, placeholder_warning
 
 SCHEDULER_EVENT = {
     "execution_id": "c0e5b6f2-6d3c-4f43-9d5f-1f3b2a0a9e11",
@@ -80,3 +80,49 @@ def test_unreplaced_scheduler_placeholder_is_not_an_idempotency_key() -> None:
     assert warning is not None
     assert "jsonencode escapes < and >" in warning
     assert placeholder_warning(SCHEDULER_EVENT) is None
+
+
+SCHEDULE_INPUT = {
+    "schedule_arn": "arn:aws:scheduler:us-east-1:111111111111:schedule/default/iss-reporter",
+    "scheduled_time": "2026-11-27T23:05:00Z",
+    "execution_id": "d32c5kddcf5bb8c3",
+}
+
+
+def test_schedule_input_is_keyed_by_schedule_arn_and_scheduled_time() -> None:
+    key, when = parse_event(SCHEDULE_INPUT)
+    assert key == f"{SCHEDULE_INPUT['schedule_arn']}@2026-11-27T23:05:00Z"
+    assert when == datetime(2026, 11, 27, 23, 5, tzinfo=UTC)
+    # Scheduler's retry of the same run: a new execution id, the same key.
+    assert parse_event({**SCHEDULE_INPUT, "execution_id": "0f3b9a1c2d4e5f60"})[0] == key
+    # The same instant written with an offset is the same run.
+    shifted = {**SCHEDULE_INPUT, "scheduled_time": "2026-11-28T01:05:00+02:00"}
+    assert parse_event(shifted)[0] == key
+
+
+@pytest.mark.parametrize("field", ["schedule_arn", "scheduled_time", "execution_id"])
+def test_any_unreplaced_placeholder_refuses_the_key(field: str) -> None:
+    event = {**SCHEDULE_INPUT, field: f"<aws.scheduler.{field.replace('_', '-')}>"}
+    assert parse_event(event) == (None, None)
+    warning = event_warning(event)
+    assert warning is not None
+    assert warning.startswith(f"{field} is the unreplaced placeholder")
+
+
+@pytest.mark.parametrize(
+    ("change", "warning"),
+    [
+        ({"schedule_arn": "iss-reporter"}, "schedule_arn is not an ARN"),
+        ({"schedule_arn": 7}, "schedule_arn is not an ARN"),
+        ({"scheduled_time": "2026-11-27T23:05:00"}, "scheduled_time is missing or not"),
+        ({"scheduled_time": None}, "scheduled_time is missing or not"),
+    ],
+)
+def test_a_schedule_input_without_arn_and_time_gets_no_key(
+    change: dict[str, object], warning: str
+) -> None:
+    # Keying on a guess could drop a real run as a duplicate: append, and say why.
+    event = {**SCHEDULE_INPUT, **change}
+    assert parse_event(event) == (None, None)
+    assert (event_warning(event) or "").startswith(warning)
+    assert event_warning(SCHEDULE_INPUT) is None

@@ -19,6 +19,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from crosstrack.reporter.errors import (
+    DeadlineExceededError,
     LedgerError,
     LogAccessDeniedError,
     LogConflictError,
@@ -444,6 +445,33 @@ def test_retries_are_bounded_and_end_in_a_conflict_error(s3: Any) -> None:
         book.append(pos(1, lat=42.0))
     assert sleep.delays == [0.05, 0.1, 0.2, 0.4]  # full jitter upper bounds, capped at 1 s
     assert b"Latitude: 42.0000" not in body(s3)
+
+
+def test_contention_stops_retrying_when_a_round_no_longer_fits_the_deadline(s3: Any) -> None:
+    # 2.0 s left, a round may take 0.8 s: after two lost rounds the third cannot fit.
+    ledger(s3).append(pos(0))
+    before = body(s3)
+    clock = {"left": 2.0}
+    sleep = NoSleep()
+
+    def spend(seconds: float) -> None:
+        sleep(seconds)
+        clock["left"] -= 0.6  # a round's read and write, plus the pause
+
+    book = Ledger(
+        Interleaved(s3, competitors=100),
+        BUCKET,
+        KEY,
+        sleep=spend,
+        rand=lambda: 1.0,
+        time_left=lambda: clock["left"],
+        round_seconds=0.8,
+    )
+    with pytest.raises(DeadlineExceededError, match=r"changed the object 3 time\(s\)"):
+        book.append(pos(1, lat=42.0))
+    assert len(sleep.delays) == 2
+    assert b"Latitude: 42.0000" not in body(s3)
+    assert body(s3).startswith(before)  # the competitors' records are all still there
 
 
 # --- daily layout --------------------------------------------------------------------------

@@ -26,10 +26,13 @@ from botocore.awsrequest import AWSResponse
 from crosstrack.reporter import session as session_module
 from crosstrack.reporter.errors import ConfigError, CredentialsError, RuntimeUnsupportedError
 from crosstrack.reporter.session import (
+    WORST_CASE_SECONDS,
     CrossAccountSessions,
+    client_config,
     require_conditional_writes,
     role_session_name,
     s3_client,
+    worst_case_seconds,
 )
 
 ROLE_B = "arn:aws:iam::222222222222:role/access-s3-bucket"
@@ -326,7 +329,7 @@ def test_s3_client_uses_bucket_region_standard_retries_and_aws_endpoint_url(
     client = s3_client(boto, "eu-west-3")
     assert client.meta.region_name == "eu-west-3"
     assert client.meta.endpoint_url == "http://127.0.0.1:4566"
-    assert client.meta.config.retries["mode"] == "standard"
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
 
 
 def test_cached_s3_client_is_reused_across_invocations(
@@ -337,6 +340,69 @@ def test_cached_s3_client_is_reused_across_invocations(
     second = sessions.s3(ROLE_B, session_name="crosstrack-2", region="us-east-1")
     assert first is second
     assert sessions.sts_calls == 1
+
+
+# --- timeouts fitted to the invocation's deadline --------------------------------------
+
+
+def test_without_a_budget_botocore_gets_the_usual_limits() -> None:
+    config = client_config(None)
+    # total_max_attempts: 3 attempts in all (botocore's max_attempts would mean 3 retries).
+    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert (config.connect_timeout, config.read_timeout) == (5.0, 20.0)
+    assert worst_case_seconds(config) == WORST_CASE_SECONDS == 78.0
+    assert client_config(500).retries == config.retries
+
+
+@pytest.mark.parametrize("budget", [1, 1.9, 2, 3.5, 5, 6, 9.99, 14, 27.4, 30, 60, 77.9])
+def test_a_call_cannot_outlast_its_budget(budget: float) -> None:
+    # attempts x (connect + read) + standard mode's backoff: botocore's worst case.
+    config = client_config(budget)
+    assert worst_case_seconds(config) <= budget
+    assert 1 <= config.retries["total_max_attempts"] <= 3
+    assert config.connect_timeout <= config.read_timeout
+
+
+def test_attempts_drop_before_timeouts_get_silly() -> None:
+    assert client_config(30).retries["total_max_attempts"] == 3
+    assert client_config(6).retries["total_max_attempts"] == 2
+    assert client_config(3).retries["total_max_attempts"] == 1
+    assert client_config(3).read_timeout == pytest.approx(2.4)
+
+
+def test_s3_clients_are_fitted_to_the_budget_and_cached_per_tier(
+    source: botocore.session.Session, sts: FakeSTS
+) -> None:
+    sessions = CrossAccountSessions(source=source)
+    roomy = sessions.s3(ROLE_B, session_name="c-1", region="us-east-1")
+    tight = sessions.s3(ROLE_B, session_name="c-2", region="us-east-1", budget=3.7)
+    again = sessions.s3(ROLE_B, session_name="c-3", region="us-east-1", budget=3.2)
+
+    assert roomy.meta.config.read_timeout == 20
+    assert tight.meta.config.retries["total_max_attempts"] == 1
+    assert tight.meta.config.read_timeout == pytest.approx(2.4)
+    assert again is tight  # same whole-second tier
+    assert sessions.sts_calls == 1
+
+
+def test_a_hanging_sts_cannot_outlast_the_budget(
+    source: botocore.session.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A TCP listener that accepts and never answers: the AssumeRole call must give up
+    # within its budget rather than botocore's 3 x (5 s + 20 s).
+    import socket
+    import time
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", f"http://127.0.0.1:{port}")
+        sessions = CrossAccountSessions(source=botocore.session.Session())
+        started = time.monotonic()
+        with pytest.raises(CredentialsError, match=r"AssumeRole on .* failed"):
+            sessions.session(ROLE_B, session_name="c-1", budget=2.5)
+        assert time.monotonic() - started < 2.6
 
 
 # --- conditional-write support ---------------------------------------------------------

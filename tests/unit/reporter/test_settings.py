@@ -27,6 +27,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert s.role_session_prefix == "crosstrack"
     assert s.http_timeout_seconds == 3.0
     assert s.max_position_age_seconds == 600
+    assert s.max_tle_age_days == 14
 
 
 def test_every_variable_is_read() -> None:
@@ -41,6 +42,7 @@ def test_every_variable_is_read() -> None:
             "ROLE_SESSION_PREFIX": "iss-reporter",
             "HTTP_TIMEOUT_SECONDS": "1.5",
             "MAX_POSITION_AGE_SECONDS": "120",
+            "MAX_TLE_AGE_DAYS": "36500",
         }
     )
     assert s.object_key == "logs/iss.jsonl"
@@ -51,6 +53,7 @@ def test_every_variable_is_read() -> None:
     assert s.role_session_prefix == "iss-reporter"
     assert s.http_timeout_seconds == 1.5
     assert s.max_position_age_seconds == 120
+    assert s.max_tle_age_days == 36500
 
 
 def test_role_with_path_and_gov_partition_is_accepted() -> None:
@@ -104,6 +107,12 @@ def test_required_variables(missing: str) -> None:
         ("HTTP_TIMEOUT_SECONDS", "31", "out of range"),
         ("MAX_POSITION_AGE_SECONDS", "10.5", "not a whole number"),
         ("MAX_POSITION_AGE_SECONDS", "5", "out of range"),
+        ("MAX_POSITION_AGE_SECONDS", "\u0666\u0660\u0660", "not a whole number"),
+        ("MAX_TLE_AGE_DAYS", "0", "out of range"),
+        ("MAX_TLE_AGE_DAYS", "36501", "out of range"),
+        ("MAX_TLE_AGE_DAYS", "14.5", "not a whole number"),
+        ("MAX_TLE_AGE_DAYS", "1_4", "not a whole number"),
+        ("MAX_TLE_AGE_DAYS", "fortnight", "not a whole number"),
     ],
 )
 def test_bad_values_name_variable_problem_and_expected_form(
@@ -113,3 +122,5 @@ def test_bad_values_name_variable_problem_and_expected_form(
         Settings.from_env({**BASE, name: value})
     text = str(info.value)
     assert text.startswith(f"{name}={value.strip()!r}: {message}; expected ")
+    if name == "MAX_TLE_AGE_DAYS":
+        assert text.endswith("expected a whole number of days from 1 to 36500")
