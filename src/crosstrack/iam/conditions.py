@@ -16,7 +16,11 @@ Rules implemented here:
   Without a set operator a multivalued request key is satisfied when any value matches
   (negated: when none does).
 * ``ArnEquals`` and ``ArnLike`` both take wildcards, component by component.
-* Policy variables only in string and ARN operators.
+* Policy variables only in string and ARN operators. A variable with no value in the request
+  context (and no default) is "effectively null. There is no equal or like value": the policy
+  value holding it matches nothing, so a positive operator gets no match from it and a negated
+  one ("StringNotEquals" ...) holds against it; the other values of the list still count
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-no-value).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from functools import lru_cache
 from typing import Any
 
 from crosstrack.iam.errors import PolicyError
-from crosstrack.iam.variables import Template, parse_template
+from crosstrack.iam.variables import Template, UnresolvedVariable, parse_template
 from crosstrack.iam.wildcards import compile_arn_set, compile_glob_set, unmark
 
 Context = Mapping[str, tuple[str, ...]]
@@ -125,8 +129,14 @@ class ConditionEntry:
     test: ContextTest = field(compare=False, repr=False)
 
     def holds(self, context: Context) -> bool:
-        """Whether this test is true for ``context``; may raise UnresolvedVariable."""
+        """Whether this test is true for ``context``."""
         return self.test(context)
+
+    def values_without_value(self, context: Context) -> tuple[tuple[int, str], ...]:
+        """(1-based position, variable) of each policy value whose variable has no value."""
+        if self.dynamic is None:
+            return ()
+        return self.dynamic.unresolved(context)
 
 
 def _context_test(
@@ -190,10 +200,34 @@ class _DynamicPredicate:
     templates: tuple[str | Template, ...]
 
     def build(self, context: Context) -> ValuePredicate:
-        resolved = tuple(
-            t.resolve(context) if isinstance(t, Template) else t for t in self.templates
-        )
-        return _string_predicate(self.family, resolved)
+        """The predicate for this request; a value whose variable has no value matches nothing
+        (it is left out: "There is no equal or like value")."""
+        resolved: list[str] = []
+        for t in self.templates:
+            if isinstance(t, Template):
+                try:
+                    resolved.append(t.resolve(context))
+                except UnresolvedVariable:
+                    continue
+            else:
+                resolved.append(t)
+        if not resolved:
+            return _matches_nothing
+        return _string_predicate(self.family, tuple(resolved))
+
+    def unresolved(self, context: Context) -> tuple[tuple[int, str], ...]:
+        found = []
+        for i, t in enumerate(self.templates, 1):
+            if isinstance(t, Template):
+                try:
+                    t.resolve(context)
+                except UnresolvedVariable as exc:
+                    found.append((i, exc.name))
+        return tuple(found)
+
+
+def _matches_nothing(_value: str) -> bool:
+    return False
 
 
 @lru_cache(maxsize=4096)

@@ -167,7 +167,8 @@ class MatchedStatement:
 #: One statement as evaluate's hot path checks it (built once per policy, action and label):
 #: (resource check: 0 none / 1 matcher / 2 matcher and templates, the matcher, NotResource,
 #: the templates, the grant when it needs no caller, the grant function of the caller or
-#: None, the condition tests, what a match reports, whether the effect is Deny).
+#: None, the condition tests, what a match reports, whether the effect is Deny, whether it is
+#: a Deny with NotPrincipal).
 PlanEntry = tuple[
     int,
     Matcher,
@@ -177,6 +178,7 @@ PlanEntry = tuple[
     Callable[[Caller], Grant | None] | None,
     tuple[ContextTest, ...],
     MatchedStatement,
+    bool,
     bool,
 ]
 
@@ -189,6 +191,8 @@ class Outcome(Enum):
     RESOURCE_NOT_MATCHED = "resource not matched"
     PRINCIPAL_NOT_MATCHED = "principal not matched"
     CONDITION_FALSE = "condition false"
+    # Not produced since issue 14 (a variable with no value makes only its own Resource entry
+    # or condition value match nothing); kept so that code naming it keeps working.
     VARIABLE_UNRESOLVED = "policy variable not in the request context"
 
 
@@ -215,6 +219,13 @@ class Reason(Enum):
     RESOURCE_POLICY_REQUIRED = "resource-policy-required"  # trust/key policy must allow
     CROSS_ACCOUNT = "cross-account"  # both accounts must allow
     BOUNDARY_LIMITS_ROLE_GRANT = "boundary-limits-role-grant"
+    # notes: rules that shaped the decision without deciding it on their own
+    VARIABLE_NO_VALUE = "variable-no-value"  # a Resource/NotResource entry matched nothing
+    NOT_PRINCIPAL_BOUNDARY = "not-principal-boundary"  # NotPrincipal Deny under a boundary
+
+
+#: A note on the decision: (which rule, what it applied to: a variable or a statement label).
+Note = tuple[Reason, str]
 
 
 @dataclass(frozen=True, init=False)
@@ -240,6 +251,7 @@ class Decision:
     scp_levels_failing: tuple[int, ...] | None  # None: no SCPs apply
     rcp_levels_failing: tuple[int, ...] | None
     trace: tuple[StatementTrace, ...] = ()
+    notes: tuple[Note, ...] = ()  # sorted, so both evaluation paths give the same
 
     def __init__(
         self,
@@ -259,6 +271,7 @@ class Decision:
         scp_levels_failing: tuple[int, ...] | None,
         rcp_levels_failing: tuple[int, ...] | None,
         trace: tuple[StatementTrace, ...] = (),
+        notes: tuple[Note, ...] = (),
     ) -> None:
         # The generated __init__ of a frozen dataclass sets each field through
         # object.__setattr__; one update of the instance dict does the same for a third of
@@ -279,6 +292,7 @@ class Decision:
             scp_levels_failing=scp_levels_failing,
             rcp_levels_failing=rcp_levels_failing,
             trace=trace,
+            notes=notes,
         )
 
     @property
