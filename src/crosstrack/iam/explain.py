@@ -33,7 +33,29 @@ def _lacks(decision: Decision, layer: Layer, *, trust: bool) -> str:
 
 
 def render(decision: Decision, *, trust: bool = False) -> str:
-    """The one-sentence explanation of ``decision``."""
+    """The one-sentence explanation of ``decision``, with the rules noted that shaped it."""
+    sentence = _sentence(decision, trust=trust)
+    if not decision.notes:
+        return sentence
+    notes = [_note(decision, reason, what) for reason, what in decision.notes]
+    return "; ".join([sentence, *notes])
+
+
+def _note(decision: Decision, reason: Reason, what: str) -> str:
+    if reason is Reason.VARIABLE_NO_VALUE:
+        # reference_policies_variables.html#policy-vars-no-value
+        return (
+            f"the policy variable ${{{what}}} has no value in the request context, so a "
+            "Resource or NotResource entry that uses it matches nothing"
+        )
+    # reference_policies_elements_notprincipal.html
+    return (
+        f"a Deny with NotPrincipal in {what} applies to {decision.caller} whatever NotPrincipal "
+        "lists, because the caller has a permissions boundary"
+    )
+
+
+def _sentence(decision: Decision, *, trust: bool) -> str:
     what = _what(decision, trust=trust)
     if decision.decision is Verdict.EXPLICIT_DENY:
         assert decision.decided_by is not None
