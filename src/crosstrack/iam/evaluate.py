@@ -15,7 +15,8 @@ One evaluation, in four steps, each in its own module:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from crosstrack.iam.combine import ABSENT, LayerResult, combine
 from crosstrack.iam.context import action_rules, build_context, check_layers, resource_account
@@ -86,11 +87,9 @@ def evaluate(
     bounded = permission_boundary is not None
     env: Env = (action_key, action, resource, caller, context, {}, matched, bounded, notes)
     traces: list[StatementTrace] = []
-
-    def layer(which: Layer, policies: Sequence[Policy], names: tuple[str, ...]) -> LayerResult:
-        if trace:
-            return check_layer_traced(which, policies, names, env, traces)
-        return check_layer(which, policies, names, env)
+    layer: Callable[[Layer, Sequence[Policy], tuple[str, ...], Env], LayerResult] = (
+        partial(check_layer_traced, traces=traces) if trace else check_layer
+    )
 
     def levels(
         which: Layer, prefix: str, given: Sequence[Sequence[Policy]]
@@ -99,7 +98,7 @@ def evaluate(
         failing: list[int] = []
         denied = False
         for n, level in enumerate(given):
-            allows, denies, _grant = layer(which, level, labels(prefix, n, len(level)))
+            allows, denies, _grant = layer(which, level, labels(prefix, n, len(level)), env)
             if not allows:
                 failing.append(n)
             denied = denied or denies
@@ -118,20 +117,20 @@ def evaluate(
     resource_result = (
         ABSENT
         if resource_policy is None
-        else layer(_RESOURCE_POLICY, (resource_policy,), _RESOURCE_POLICY_LABELS)
+        else layer(_RESOURCE_POLICY, (resource_policy,), _RESOURCE_POLICY_LABELS, env)
     )
     identity_result = layer(
-        _IDENTITY, identity_policies, labels("identity_policies", None, len(identity_policies))
+        _IDENTITY, identity_policies, labels("identity_policies", None, len(identity_policies)), env
     )
     boundary_result = (
         None
         if permission_boundary is None
-        else layer(_PERMISSION_BOUNDARY, (permission_boundary,), _BOUNDARY_LABELS)
+        else layer(_PERMISSION_BOUNDARY, (permission_boundary,), _BOUNDARY_LABELS, env)
     )
     session_result = (
         None
         if session_policy is None
-        else layer(_SESSION_POLICY, (session_policy,), _SESSION_LABELS)
+        else layer(_SESSION_POLICY, (session_policy,), _SESSION_LABELS, env)
     )
     outcome = combine(
         scp_failing=scp_failing,

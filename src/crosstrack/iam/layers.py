@@ -189,17 +189,17 @@ def resource_applies(  # noqa: PLR0917 - called on the hot path: positional on p
 ) -> bool:
     """Whether a Resource/NotResource element with variables lets its statement apply.
 
-    An entry whose variable has no value matches nothing; the other entries still count.
-    Every template is resolved (once per request: ``hits``), even after a hit, so that the
-    notes do not depend on the order entries are looked at in.
+    An entry whose variable has no value matches nothing; the other entries still count. The
+    first entry that matches settles it; each template is resolved at most once per request
+    (``hits``). The traced path calls this same function, so both note the same variables.
     """
-    hit = matcher(resource)
+    if matcher(resource):
+        return not not_resource
     for template in templates:
         key = id(template)
-        known = hits[key] if key in hits else template_hit(template, resource, context, hits, notes)
-        if known:
-            hit = True
-    return hit != not_resource
+        if hits[key] if key in hits else template_hit(template, resource, context, hits, notes):
+            return not not_resource
+    return not_resource
 
 
 def template_hit(

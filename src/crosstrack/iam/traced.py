@@ -80,7 +80,7 @@ def statement_outcome(st: Statement, label: str, env: Env) -> _Checked:
             hits,
             notes,
         )
-        details.extend(_entries_without_value(st, context, hits))
+        details.extend(_entries_without_value(st, context))
         if not applies:
             return Outcome.RESOURCE_NOT_MATCHED, _join(details), None
     grant: Grant | None = None
@@ -114,17 +114,15 @@ def statement_outcome(st: Statement, label: str, env: Env) -> _Checked:
     return Outcome.APPLIES, _join(details), grant
 
 
-def _entries_without_value(
-    st: Statement, context: Context, hits: dict[int, bool | None]
-) -> list[str]:
-    """One line per Resource/NotResource entry whose variable has no value (already resolved
-    by :func:`resource_applies`, so ``hits`` knows them)."""
+def _entries_without_value(st: Statement, context: Context) -> list[str]:
+    """One line per Resource/NotResource entry whose variable has no value."""
     assert st.resources is not None
     element = "NotResource" if st.not_resource else "Resource"
     found = []
     for n, entry in enumerate(st.resources, 1):
-        if isinstance(entry, Template) and hits.get(id(entry), False) is None:
-            names = ", ".join(f"${{{name}}}" for name in entry.missing(context))
+        missing = entry.missing(context) if isinstance(entry, Template) else ()
+        if missing:
+            names = ", ".join(f"${{{name}}}" for name in missing)
             found.append(
                 f"{element} entry {n} has a policy variable with no value ({names}): "
                 "it matches nothing"

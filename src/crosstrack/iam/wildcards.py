@@ -133,7 +133,25 @@ def _glob(pattern: str) -> Matcher:
     if star and head == "" and not has_wildcard(tail):
         text = unmark(tail)
         return lambda value: value.endswith(text)
+    if "?" not in pattern:
+        return partial(_star_match, tuple(unmark(part) for part in pattern.split("*")))
     return partial(_glob_match, _segments(pattern))
+
+
+def _star_match(parts: tuple[str, ...], value: str) -> bool:
+    """:func:`_glob_match` for patterns without ``?`` (the usual kind): literal parts only."""
+    first = parts[0]
+    last = parts[-1]
+    end = len(value) - len(last)
+    if end < len(first) or not value.startswith(first) or not value.endswith(last):
+        return False
+    pos = len(first)
+    for part in parts[1:-1]:
+        found = value.find(part, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(part)
+    return True
 
 
 def _prefix(prefix: str | tuple[str, ...]) -> Matcher:
