@@ -19,7 +19,7 @@ def _what(decision: Decision, *, trust: bool) -> str:
 
 def _lacks(decision: Decision, layer: Layer, *, trust: bool) -> str:
     """'<layer> does not allow <who> to perform <what>' for one layer."""
-    desc = decision.layers[layer]
+    desc = decision.describe(layer)
     if layer in _CALLER_SIDE:
         # The caller's own policies: name the resource even for a trust check.
         full = f"{decision.action} on {decision.resource}"
@@ -64,7 +64,7 @@ def _sentence(decision: Decision, *, trust: bool) -> str:
         which = f"statement {deny.sid!r}" if deny.sid else f"statement {deny.statement}"
         verb = "explicitly deny" if layer in (Layer.SCP, Layer.RCP) else "explicitly denies"
         return (
-            f"{decision.layers[layer]} {verb} {what} to {decision.principal} "
+            f"{decision.describe(layer)} {verb} {what} to {decision.principal} "
             f"({which} of {deny.policy})"
         )
     if decision.decision is Verdict.IMPLICIT_DENY:
@@ -90,7 +90,7 @@ def _sentence(decision: Decision, *, trust: bool) -> str:
             sentence += " (a resource-policy grant to a role ARN is still limited by it)"
         return sentence
     allowing = [
-        decision.layers[layer]
+        decision.describe(layer)
         for layer in (Layer.RESOURCE_POLICY, Layer.IDENTITY)
         if any(m.layer is layer and m.effect is Effect.ALLOW for m in decision.matched)
     ]

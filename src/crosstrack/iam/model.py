@@ -155,12 +155,13 @@ class MatchedStatement:
 
     def as_dict(self) -> dict[str, object]:
         """The simulate() result form."""
+        # ``_value_``, not ``.value``: that is a Python-level descriptor (one call per result)
         return {
-            "layer": self.layer.value,
+            "layer": self.layer._value_,
             "policy": self.policy,
             "statement": self.statement,
             "sid": self.sid,
-            "effect": self.effect.value,
+            "effect": self.effect._value_,
         }
 
 
@@ -304,19 +305,38 @@ class Decision:
     def layers(self) -> Mapping[Layer, str]:
         """How a sentence names each layer that took part."""
         out = {
-            Layer.RESOURCE_POLICY: self.resource_policy_label,
-            Layer.IDENTITY: f"the identity-based policies of {self.principal}",
-            Layer.PERMISSION_BOUNDARY: f"the permissions boundary of {self.principal}",
-            Layer.SESSION_POLICY: f"the session policy of {self.caller}",
+            layer: self.describe(layer)
+            for layer in (
+                Layer.RESOURCE_POLICY,
+                Layer.IDENTITY,
+                Layer.PERMISSION_BOUNDARY,
+                Layer.SESSION_POLICY,
+            )
         }
-        for layer, failing, what in (
-            (Layer.SCP, self.scp_levels_failing, "service control policies"),
-            (Layer.RCP, self.rcp_levels_failing, "resource control policies"),
+        for layer, failing in (
+            (Layer.SCP, self.scp_levels_failing),
+            (Layer.RCP, self.rcp_levels_failing),
         ):
             if failing is not None:
-                where = f" at level {', '.join(map(str, failing))}" if failing else ""
-                out[layer] = f"the {what}{where}"
+                out[layer] = self.describe(layer)
         return out
+
+    def describe(self, layer: Layer) -> str:
+        """How a sentence names ``layer`` (one of :attr:`layers`, built alone: explanations
+        name one or two layers, and every ``simulate`` result has an explanation)."""
+        if layer is Layer.RESOURCE_POLICY:
+            return self.resource_policy_label
+        if layer is Layer.IDENTITY:
+            return f"the identity-based policies of {self.principal}"
+        if layer is Layer.PERMISSION_BOUNDARY:
+            return f"the permissions boundary of {self.principal}"
+        if layer is Layer.SESSION_POLICY:
+            return f"the session policy of {self.caller}"
+        scp = layer is Layer.SCP
+        failing = self.scp_levels_failing if scp else self.rcp_levels_failing
+        what = "service control policies" if scp else "resource control policies"
+        where = f" at level {', '.join(map(str, failing))}" if failing else ""
+        return f"the {what}{where}"
 
     @cached_property
     def explanation(self) -> str:
@@ -329,9 +349,9 @@ class Decision:
     def as_dict(self) -> dict[str, object]:
         """The ``simulate`` result (issue 3's format)."""
         return {
-            "decision": self.decision.value,
-            "decided_by": self.decided_by.value if self.decided_by else None,
+            "decision": self.decision._value_,
+            "decided_by": self.decided_by._value_ if self.decided_by else None,
             "matched": [m.as_dict() for m in self.matched],
-            "missing_allow": [layer.value for layer in self.missing_allow],
+            "missing_allow": [layer._value_ for layer in self.missing_allow],
             "explanation": self.explanation,
         }

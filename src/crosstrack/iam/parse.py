@@ -73,12 +73,12 @@ def parse_policy(
     Raises :class:`PolicyError` naming the JSON path of the first problem found.
     """
     kind = _kind(kind)
-    if isinstance(document, str):
+    if type(document) is not dict and isinstance(document, str):
         try:
             document = json.loads(document)
         except json.JSONDecodeError as exc:
             raise PolicyError("$", f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
-    if not isinstance(document, Mapping):
+    if type(document) is not dict and not isinstance(document, Mapping):
         raise PolicyError("$", "a policy document must be a JSON object")
     if not cache:
         policy = _compile(document, kind)
