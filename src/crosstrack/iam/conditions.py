@@ -34,6 +34,7 @@ from typing import Any
 
 from crosstrack.iam.errors import PolicyError
 from crosstrack.iam.operands import (
+    Cmp,
     binary_values,
     bool_values,
     booleans,
@@ -69,8 +70,6 @@ class Family(Enum):
     ARN = "arn"
     NULL = "null"
 
-
-Cmp = Callable[[float, float], bool]
 
 # base operator -> (family, negated, comparison for numeric/date families)
 _OPERATORS: dict[str, tuple[Family, bool, Cmp | None]] = {
