@@ -16,25 +16,32 @@ Rules implemented here:
   Without a set operator a multivalued request key is satisfied when any value matches
   (negated: when none does).
 * ``ArnEquals`` and ``ArnLike`` both take wildcards, component by component.
-* Policy variables only in string and ARN operators.
+* Policy variables only in string and ARN operators. A variable with no value in the request
+  context (and no default) is "effectively null. There is no equal or like value": the policy
+  value holding it matches nothing, so a positive operator gets no match from it and a negated
+  one ("StringNotEquals" ...) holds against it; the other values of the list still count
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-no-value).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import ipaddress
-import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import Enum
 from functools import lru_cache
 from typing import Any
 
 from crosstrack.iam.errors import PolicyError
-from crosstrack.iam.variables import Template, parse_template
+from crosstrack.iam.operands import (
+    Cmp,
+    binary_values,
+    bool_values,
+    booleans,
+    ip_values,
+    ordered_values,
+)
+from crosstrack.iam.variables import Template, UnresolvedVariable, parse_template
 from crosstrack.iam.wildcards import compile_arn_set, compile_glob_set, unmark
 
 Context = Mapping[str, tuple[str, ...]]
@@ -64,10 +71,8 @@ class Family(Enum):
     NULL = "null"
 
 
-_Cmp = Callable[[float, float], bool]
-
 # base operator -> (family, negated, comparison for numeric/date families)
-_OPERATORS: dict[str, tuple[Family, bool, _Cmp | None]] = {
+_OPERATORS: dict[str, tuple[Family, bool, Cmp | None]] = {
     "StringEquals": (Family.STRING, False, None),
     "StringNotEquals": (Family.STRING, True, None),
     "StringEqualsIgnoreCase": (Family.STRING_IGNORE_CASE, False, None),
@@ -125,8 +130,14 @@ class ConditionEntry:
     test: ContextTest = field(compare=False, repr=False)
 
     def holds(self, context: Context) -> bool:
-        """Whether this test is true for ``context``; may raise UnresolvedVariable."""
+        """Whether this test is true for ``context``."""
         return self.test(context)
+
+    def values_without_value(self, context: Context) -> tuple[tuple[int, str], ...]:
+        """(1-based position, variable) of each policy value whose variable has no value."""
+        if self.dynamic is None:
+            return ()
+        return self.dynamic.unresolved(context)
 
 
 def _context_test(
@@ -190,10 +201,34 @@ class _DynamicPredicate:
     templates: tuple[str | Template, ...]
 
     def build(self, context: Context) -> ValuePredicate:
-        resolved = tuple(
-            t.resolve(context) if isinstance(t, Template) else t for t in self.templates
-        )
-        return _string_predicate(self.family, resolved)
+        """The predicate for this request; a value whose variable has no value matches nothing
+        (it is left out: "There is no equal or like value")."""
+        resolved: list[str] = []
+        for t in self.templates:
+            if isinstance(t, Template):
+                try:
+                    resolved.append(t.resolve(context))
+                except UnresolvedVariable:
+                    continue
+            else:
+                resolved.append(t)
+        if not resolved:
+            return _matches_nothing
+        return _string_predicate(self.family, tuple(resolved))
+
+    def unresolved(self, context: Context) -> tuple[tuple[int, str], ...]:
+        found = []
+        for i, t in enumerate(self.templates, 1):
+            if isinstance(t, Template):
+                try:
+                    t.resolve(context)
+                except UnresolvedVariable as exc:
+                    found.append((i, exc.name))
+        return tuple(found)
+
+
+def _matches_nothing(_value: str) -> bool:
+    return False
 
 
 @lru_cache(maxsize=4096)
@@ -209,9 +244,7 @@ def _string_predicate(family: Family, values: tuple[str, ...]) -> ValuePredicate
     return compile_arn_set(values)
 
 
-def parse_operator(
-    name: str, path: str
-) -> tuple[str, Family, bool, bool, SetOperator, _Cmp | None]:
+def parse_operator(name: str, path: str) -> tuple[str, Family, bool, bool, SetOperator, Cmp | None]:
     """Split ``ForAnyValue:StringLikeIfExists`` into its parts, or raise PolicyError."""
     set_operator = SetOperator.NONE
     base = name
@@ -248,37 +281,6 @@ def _scalar(value: Any, path: str) -> str:
     raise PolicyError(path, f"condition value must be a string, number or boolean, not {value!r}")
 
 
-@lru_cache(maxsize=4096)
-def _as_number(text: str) -> float | None:
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return None if math.isnan(number) or math.isinf(number) else number
-
-
-@lru_cache(maxsize=4096)
-def _as_date(text: str) -> float | None:
-    """Seconds since the epoch from ISO 8601 or an epoch number (both accepted by AWS)."""
-    number = _as_number(text)
-    if number is not None:
-        return number
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
-
-
-def _as_bytes(text: str) -> bytes | None:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
 def compile_entry(
     operator_name: str, key: str, raw: Any, *, variables: bool, path: str
 ) -> ConditionEntry:
@@ -297,10 +299,10 @@ def compile_entry(
     if family in _VARIABLE_FAMILIES:
         static, dynamic = _string_values(family, base, texts, key_path, variables=variables)
     elif family is Family.NULL:
-        null_wants = frozenset(t.lower() == "true" for t in _booleans(base, texts, key_path))
+        null_wants = frozenset(t.lower() == "true" for t in booleans(base, texts, key_path))
     elif family is Family.NUMERIC or family is Family.DATE:
         assert cmp is not None
-        static = _ordered_values(family, base, cmp, texts, key_path)
+        static = ordered_values(base, cmp, texts, key_path, numeric=family is Family.NUMERIC)
     else:
         static = _COMPILERS[family](base, texts, key_path)
     return ConditionEntry(
@@ -341,102 +343,11 @@ def _string_values(
     return _string_predicate(family, tuple(str(t) for t in templates)), None
 
 
-def _ordered_values(
-    family: Family, base: str, cmp: _Cmp, texts: tuple[str, ...], key_path: str
-) -> ValuePredicate:
-    parse = _as_number if family is Family.NUMERIC else _as_date
-    limits: list[float] = []
-    for i, t in enumerate(texts):
-        parsed = parse(t)
-        if parsed is None:
-            kind = "number" if family is Family.NUMERIC else "date (ISO 8601 or epoch seconds)"
-            raise PolicyError(f"{key_path}[{i}]", f"{base} needs a {kind}, not {t!r}")
-        limits.append(parsed)
-    return _ordered_predicate(parse, cmp, tuple(limits))
-
-
-def _booleans(base: str, texts: tuple[str, ...], key_path: str) -> tuple[str, ...]:
-    for i, t in enumerate(texts):
-        if t.lower() not in ("true", "false"):
-            raise PolicyError(f"{key_path}[{i}]", f"{base} needs 'true' or 'false', not {t!r}")
-    return texts
-
-
-def _bool_values(base: str, texts: tuple[str, ...], key_path: str) -> ValuePredicate:
-    wanted = frozenset(t.lower() for t in _booleans(base, texts, key_path))
-    return lambda value: value.lower() in wanted
-
-
-def _binary_values(base: str, texts: tuple[str, ...], key_path: str) -> ValuePredicate:
-    blobs = set()
-    for i, t in enumerate(texts):
-        blob = _as_bytes(t)
-        if blob is None:
-            raise PolicyError(f"{key_path}[{i}]", f"{base} needs base64, not {t!r}")
-        blobs.add(blob)
-    frozen = frozenset(blobs)
-    return lambda value: _as_bytes(value) in frozen
-
-
-def _ip_values(base: str, texts: tuple[str, ...], key_path: str) -> ValuePredicate:
-    networks = []
-    for i, t in enumerate(texts):
-        try:
-            networks.append(ipaddress.ip_network(t, strict=False))
-        except ValueError:
-            raise PolicyError(
-                f"{key_path}[{i}]", f"{base} needs an IP address or CIDR, not {t!r}"
-            ) from None
-    return _ip_predicate(tuple(networks))
-
-
 _COMPILERS: dict[Family, Callable[[str, tuple[str, ...], str], ValuePredicate]] = {
-    Family.BOOL: _bool_values,
-    Family.BINARY: _binary_values,
-    Family.IP: _ip_values,
+    Family.BOOL: bool_values,
+    Family.BINARY: binary_values,
+    Family.IP: ip_values,
 }
-
-
-def _ordered_predicate(
-    parse: Callable[[str], float | None], cmp: _Cmp, limits: tuple[float, ...]
-) -> ValuePredicate:
-    def predicate(value: str) -> bool:
-        parsed = parse(value)
-        # A request value that is not a number/date never matches (so a negated operator holds).
-        return parsed is not None and any(cmp(parsed, limit) for limit in limits)
-
-    return predicate
-
-
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-@lru_cache(maxsize=4096)
-def _as_address(text: str) -> tuple[int, int] | None:
-    """(IP version, address as an integer), or None when ``text`` is not an address."""
-    try:
-        address = ipaddress.ip_address(text.split("/", 1)[0])
-    except ValueError:
-        return None
-    return address.version, int(address)
-
-
-def _ip_predicate(networks: tuple[IpNetwork, ...]) -> ValuePredicate:
-    # Integers rather than ipaddress objects: the same test ipaddress's ``in`` makes
-    # (same version, address & netmask == network address) without its per-call overhead.
-    masks = tuple((n.version, int(n.netmask), int(n.network_address)) for n in networks)
-
-    def predicate(value: str) -> bool:
-        address = _as_address(value)
-        if address is None:
-            return False
-        version, number = address
-        for net_version, netmask, network in masks:
-            if version == net_version and number & netmask == network:
-                return True
-        return False
-
-    return predicate
 
 
 def compile_block(block: Any, *, variables: bool, path: str) -> tuple[ConditionEntry, ...]:

@@ -19,7 +19,7 @@ def _what(decision: Decision, *, trust: bool) -> str:
 
 def _lacks(decision: Decision, layer: Layer, *, trust: bool) -> str:
     """'<layer> does not allow <who> to perform <what>' for one layer."""
-    desc = decision.layers[layer]
+    desc = decision.describe(layer)
     if layer in _CALLER_SIDE:
         # The caller's own policies: name the resource even for a trust check.
         full = f"{decision.action} on {decision.resource}"
@@ -33,7 +33,29 @@ def _lacks(decision: Decision, layer: Layer, *, trust: bool) -> str:
 
 
 def render(decision: Decision, *, trust: bool = False) -> str:
-    """The one-sentence explanation of ``decision``."""
+    """The one-sentence explanation of ``decision``, with the rules noted that shaped it."""
+    sentence = _sentence(decision, trust=trust)
+    if not decision.notes:
+        return sentence
+    notes = [_note(decision, reason, what) for reason, what in decision.notes]
+    return "; ".join([sentence, *notes])
+
+
+def _note(decision: Decision, reason: Reason, what: str) -> str:
+    if reason is Reason.VARIABLE_NO_VALUE:
+        # reference_policies_variables.html#policy-vars-no-value
+        return (
+            f"the policy variable ${{{what}}} has no value in the request context, so a "
+            "Resource or NotResource entry that uses it matches nothing"
+        )
+    # reference_policies_elements_notprincipal.html
+    return (
+        f"a Deny with NotPrincipal in {what} applies to {decision.caller} whatever NotPrincipal "
+        "lists, because the caller has a permissions boundary"
+    )
+
+
+def _sentence(decision: Decision, *, trust: bool) -> str:
     what = _what(decision, trust=trust)
     if decision.decision is Verdict.EXPLICIT_DENY:
         assert decision.decided_by is not None
@@ -42,7 +64,7 @@ def render(decision: Decision, *, trust: bool = False) -> str:
         which = f"statement {deny.sid!r}" if deny.sid else f"statement {deny.statement}"
         verb = "explicitly deny" if layer in (Layer.SCP, Layer.RCP) else "explicitly denies"
         return (
-            f"{decision.layers[layer]} {verb} {what} to {decision.principal} "
+            f"{decision.describe(layer)} {verb} {what} to {decision.principal} "
             f"({which} of {deny.policy})"
         )
     if decision.decision is Verdict.IMPLICIT_DENY:
@@ -68,7 +90,7 @@ def render(decision: Decision, *, trust: bool = False) -> str:
             sentence += " (a resource-policy grant to a role ARN is still limited by it)"
         return sentence
     allowing = [
-        decision.layers[layer]
+        decision.describe(layer)
         for layer in (Layer.RESOURCE_POLICY, Layer.IDENTITY)
         if any(m.layer is layer and m.effect is Effect.ALLOW for m in decision.matched)
     ]

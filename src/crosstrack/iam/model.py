@@ -155,19 +155,21 @@ class MatchedStatement:
 
     def as_dict(self) -> dict[str, object]:
         """The simulate() result form."""
+        # ``_value_``, not ``.value``: that is a Python-level descriptor (one call per result)
         return {
-            "layer": self.layer.value,
+            "layer": self.layer._value_,
             "policy": self.policy,
             "statement": self.statement,
             "sid": self.sid,
-            "effect": self.effect.value,
+            "effect": self.effect._value_,
         }
 
 
 #: One statement as evaluate's hot path checks it (built once per policy, action and label):
 #: (resource check: 0 none / 1 matcher / 2 matcher and templates, the matcher, NotResource,
 #: the templates, the grant when it needs no caller, the grant function of the caller or
-#: None, the condition tests, what a match reports, whether the effect is Deny).
+#: None, the condition tests, what a match reports, whether the effect is Deny, whether it is
+#: a Deny with NotPrincipal).
 PlanEntry = tuple[
     int,
     Matcher,
@@ -177,6 +179,7 @@ PlanEntry = tuple[
     Callable[[Caller], Grant | None] | None,
     tuple[ContextTest, ...],
     MatchedStatement,
+    bool,
     bool,
 ]
 
@@ -189,6 +192,8 @@ class Outcome(Enum):
     RESOURCE_NOT_MATCHED = "resource not matched"
     PRINCIPAL_NOT_MATCHED = "principal not matched"
     CONDITION_FALSE = "condition false"
+    # Not produced since issue 14 (a variable with no value makes only its own Resource entry
+    # or condition value match nothing); kept so that code naming it keeps working.
     VARIABLE_UNRESOLVED = "policy variable not in the request context"
 
 
@@ -215,6 +220,13 @@ class Reason(Enum):
     RESOURCE_POLICY_REQUIRED = "resource-policy-required"  # trust/key policy must allow
     CROSS_ACCOUNT = "cross-account"  # both accounts must allow
     BOUNDARY_LIMITS_ROLE_GRANT = "boundary-limits-role-grant"
+    # notes: rules that shaped the decision without deciding it on their own
+    VARIABLE_NO_VALUE = "variable-no-value"  # a Resource/NotResource entry matched nothing
+    NOT_PRINCIPAL_BOUNDARY = "not-principal-boundary"  # NotPrincipal Deny under a boundary
+
+
+#: A note on the decision: (which rule, what it applied to: a variable or a statement label).
+Note = tuple[Reason, str]
 
 
 @dataclass(frozen=True, init=False)
@@ -240,6 +252,7 @@ class Decision:
     scp_levels_failing: tuple[int, ...] | None  # None: no SCPs apply
     rcp_levels_failing: tuple[int, ...] | None
     trace: tuple[StatementTrace, ...] = ()
+    notes: tuple[Note, ...] = ()  # sorted, so both evaluation paths give the same
 
     def __init__(
         self,
@@ -259,6 +272,7 @@ class Decision:
         scp_levels_failing: tuple[int, ...] | None,
         rcp_levels_failing: tuple[int, ...] | None,
         trace: tuple[StatementTrace, ...] = (),
+        notes: tuple[Note, ...] = (),
     ) -> None:
         # The generated __init__ of a frozen dataclass sets each field through
         # object.__setattr__; one update of the instance dict does the same for a third of
@@ -279,6 +293,7 @@ class Decision:
             scp_levels_failing=scp_levels_failing,
             rcp_levels_failing=rcp_levels_failing,
             trace=trace,
+            notes=notes,
         )
 
     @property
@@ -290,19 +305,38 @@ class Decision:
     def layers(self) -> Mapping[Layer, str]:
         """How a sentence names each layer that took part."""
         out = {
-            Layer.RESOURCE_POLICY: self.resource_policy_label,
-            Layer.IDENTITY: f"the identity-based policies of {self.principal}",
-            Layer.PERMISSION_BOUNDARY: f"the permissions boundary of {self.principal}",
-            Layer.SESSION_POLICY: f"the session policy of {self.caller}",
+            layer: self.describe(layer)
+            for layer in (
+                Layer.RESOURCE_POLICY,
+                Layer.IDENTITY,
+                Layer.PERMISSION_BOUNDARY,
+                Layer.SESSION_POLICY,
+            )
         }
-        for layer, failing, what in (
-            (Layer.SCP, self.scp_levels_failing, "service control policies"),
-            (Layer.RCP, self.rcp_levels_failing, "resource control policies"),
+        for layer, failing in (
+            (Layer.SCP, self.scp_levels_failing),
+            (Layer.RCP, self.rcp_levels_failing),
         ):
             if failing is not None:
-                where = f" at level {', '.join(map(str, failing))}" if failing else ""
-                out[layer] = f"the {what}{where}"
+                out[layer] = self.describe(layer)
         return out
+
+    def describe(self, layer: Layer) -> str:
+        """How a sentence names ``layer`` (one of :attr:`layers`, built alone: explanations
+        name one or two layers, and every ``simulate`` result has an explanation)."""
+        if layer is Layer.RESOURCE_POLICY:
+            return self.resource_policy_label
+        if layer is Layer.IDENTITY:
+            return f"the identity-based policies of {self.principal}"
+        if layer is Layer.PERMISSION_BOUNDARY:
+            return f"the permissions boundary of {self.principal}"
+        if layer is Layer.SESSION_POLICY:
+            return f"the session policy of {self.caller}"
+        scp = layer is Layer.SCP
+        failing = self.scp_levels_failing if scp else self.rcp_levels_failing
+        what = "service control policies" if scp else "resource control policies"
+        where = f" at level {', '.join(map(str, failing))}" if failing else ""
+        return f"the {what}{where}"
 
     @cached_property
     def explanation(self) -> str:
@@ -315,9 +349,9 @@ class Decision:
     def as_dict(self) -> dict[str, object]:
         """The ``simulate`` result (issue 3's format)."""
         return {
-            "decision": self.decision.value,
-            "decided_by": self.decided_by.value if self.decided_by else None,
+            "decision": self.decision._value_,
+            "decided_by": self.decided_by._value_ if self.decided_by else None,
             "matched": [m.as_dict() for m in self.matched],
-            "missing_allow": [layer.value for layer in self.missing_allow],
+            "missing_allow": [layer._value_ for layer in self.missing_allow],
             "explanation": self.explanation,
         }

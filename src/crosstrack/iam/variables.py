@@ -6,8 +6,9 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.ht
   is literal (the caller simply does not parse templates then).
 * Variables are allowed in ``Resource``/``NotResource`` and in the values of string and ARN
   condition operators; elsewhere ``${...}`` is literal.
-* A variable whose key is absent from the request context, with no default, makes the
-  statement invalid (it neither allows nor denies): :class:`UnresolvedVariable`.
+* A variable whose key is absent from the request context, with no default, has no value:
+  :meth:`Template.resolve` raises :class:`UnresolvedVariable`, and the caller makes the one
+  Resource entry or condition value holding it match nothing ("#policy-vars-no-value").
 * ``${*}``, ``${?}`` and ``${$}`` stand for a literal ``*``, ``?`` and ``$``.
 * A substituted value is data, never a pattern: a ``*`` in a user name matches only ``*``.
 """
@@ -72,6 +73,16 @@ class Template:
                 raise UnresolvedVariable(part.name)
             out.append(value.replace("*", LITERAL_STAR).replace("?", LITERAL_QMARK))
         return "".join(out)
+
+    def missing(self, context: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+        """The names of the variables that have no value in ``context`` (for explanations)."""
+        return tuple(
+            part.name
+            for part in self.parts
+            if isinstance(part, Variable)
+            and part.default is None
+            and len(context.get(part.key) or ()) != 1
+        )
 
 
 def parse_template(text: str, path: str) -> str | Template:

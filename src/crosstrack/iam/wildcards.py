@@ -1,4 +1,4 @@
-"""Wildcard patterns of the policy language, compiled once into regular expressions.
+"""Wildcard patterns of the policy language, matched in linear time without regular expressions.
 
 ``*`` matches any run of characters and ``?`` exactly one; every other character, regex
 metacharacters included (``+`` in S3 keys, ``.``, ``(``), is literal. Two flavours:
@@ -11,6 +11,15 @@ metacharacters included (``+`` in S3 keys, ``.``, ``(``), is literal. Two flavou
   which may itself hold ``:`` and ``/``) lets ``*`` cross ``/`` and ``:``
   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
 
+Why no regular expressions: a signed caller picks the resource (an S3 key), and a backtracking
+regex for ``a*a*a*…b`` takes time exponential in the number of stars (issue 9: 20 stars against
+a 1,024-character key never finished). Here a pattern is split at its stars into fixed-length
+segments (literal text and ``?``); the first must match at the start, the last at the end, and
+each one between is taken at its leftmost place after the previous one. Leftmost is always
+right, because a star can absorb whatever a later choice would have skipped. Each segment is
+found with ``str.find`` on its first literal piece, so a match costs O(len(value) * len(pattern))
+at worst and O(len(value)) for the usual patterns — never more, whatever the pattern.
+
 Policy variables may expand to text holding ``*`` or ``?`` that must stay literal (and the
 ``${*}``/``${?}`` escapes mean literal characters); callers mark such characters with
 :data:`LITERAL_STAR` / :data:`LITERAL_QMARK` before compiling.
@@ -18,9 +27,8 @@ Policy variables may expand to text holding ``*`` or ``?`` that must stay litera
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 
 #: Stand-ins for a literal ``*`` / ``?`` inside a pattern (from ``${*}`` or a variable's value).
 LITERAL_STAR = "\x00"
@@ -28,21 +36,9 @@ LITERAL_QMARK = "\x01"
 
 Matcher = Callable[[str], bool]
 
-
-def _translate(text: str, star: str, qmark: str) -> str:
-    out: list[str] = []
-    for ch in text:
-        if ch == "*":
-            out.append(star)
-        elif ch == "?":
-            out.append(qmark)
-        elif ch == LITERAL_STAR:
-            out.append(re.escape("*"))
-        elif ch == LITERAL_QMARK:
-            out.append(re.escape("?"))
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
+# A segment: the text between two stars, as (length, pieces); each piece is (offset, literal
+# text), and the positions no piece covers are ``?`` (any one character).
+_Segment = tuple[int, tuple[tuple[int, str], ...]]
 
 
 def has_wildcard(pattern: str) -> bool:
@@ -55,22 +51,183 @@ def unmark(pattern: str) -> str:
     return pattern.replace(LITERAL_STAR, "*").replace(LITERAL_QMARK, "?")
 
 
-def glob_regex(pattern: str) -> str:
-    """Regex source for a plain glob (whole-string match)."""
-    return _translate(pattern, ".*", ".")
+def _segment(text: str) -> _Segment:
+    """One star-free part of a pattern: its length and its literal pieces."""
+    pieces: list[tuple[int, str]] = []
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == "?":
+            if i > start:
+                pieces.append((start, unmark(text[start:i])))
+            start = i + 1
+    if start < len(text):
+        pieces.append((start, unmark(text[start:])))
+    return len(text), tuple(pieces)
 
 
-def arn_regex(pattern: str) -> str:
-    """Regex source for an ARN glob: wildcards in the first five components stop at ``:``."""
+def _segments(pattern: str) -> tuple[_Segment, ...]:
+    return tuple(_segment(part) for part in pattern.split("*"))
+
+
+def _at(value: str, pos: int, pieces: tuple[tuple[int, str], ...]) -> bool:
+    """Whether a segment's literal pieces sit at ``pos`` (the caller checked the length)."""
+    return all(value.startswith(text, pos + offset) for offset, text in pieces)
+
+
+def _find(value: str, start: int, end: int, segment: _Segment) -> int:
+    """The leftmost ``pos >= start`` where ``segment`` matches within ``value[:end]``, or -1."""
+    length, pieces = segment
+    last = end - length  # the last place the segment can start
+    if not pieces:
+        return start if start <= last else -1
+    offset, text = pieces[0]
+    rest = pieces[1:]
+    pos = start
+    while pos <= last:
+        found = value.find(text, pos + offset, last + offset + len(text))
+        if found < 0:
+            return -1
+        pos = found - offset
+        if _at(value, pos, rest):
+            return pos
+        pos += 1
+    return -1
+
+
+def _glob_match(segments: tuple[_Segment, ...], value: str) -> bool:
+    """Whether ``value`` matches the star-separated ``segments`` as a whole (linear scan)."""
+    n = len(value)
+    first = segments[0]
+    if len(segments) == 1:
+        return n == first[0] and _at(value, 0, first[1])
+    last = segments[-1]
+    end = n - last[0]
+    if end < first[0] or not _at(value, 0, first[1]) or not _at(value, end, last[1]):
+        return False
+    pos = first[0]
+    for segment in segments[1:-1]:
+        found = _find(value, pos, end, segment)
+        if found < 0:
+            return False
+        pos = found + segment[0]
+    return True
+
+
+def _always(_value: str) -> bool:
+    return True
+
+
+def _never(_value: str) -> bool:
+    return False
+
+
+def _glob(pattern: str) -> Matcher:
+    """The cheapest predicate for one plain glob (case-sensitive)."""
+    if pattern == "*":
+        return _always
+    if not has_wildcard(pattern):
+        return unmark(pattern).__eq__
+    head, star, tail = pattern.partition("*")
+    if star and tail == "" and not has_wildcard(head):
+        return _prefix(unmark(head))
+    if star and head == "" and not has_wildcard(tail):
+        text = unmark(tail)
+        return lambda value: value.endswith(text)
+    if "?" not in pattern:
+        return partial(_star_match, tuple(unmark(part) for part in pattern.split("*")))
+    return partial(_glob_match, _segments(pattern))
+
+
+def _star_match(parts: tuple[str, ...], value: str) -> bool:
+    """:func:`_glob_match` for patterns without ``?`` (the usual kind): literal parts only."""
+    first = parts[0]
+    last = parts[-1]
+    end = len(value) - len(last)
+    if end < len(first) or not value.startswith(first) or not value.endswith(last):
+        return False
+    pos = len(first)
+    for part in parts[1:-1]:
+        found = value.find(part, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(part)
+    return True
+
+
+def _prefix(prefix: str | tuple[str, ...]) -> Matcher:
+    return lambda value: value.startswith(prefix)
+
+
+def _component_match(components: tuple[Matcher, ...], value: str) -> bool:
+    """An ARN glob of fewer than six components: as many components, each its own glob."""
+    parts = value.split(":")
+    if len(parts) != len(components):
+        return False
+    return all(match(part) for match, part in zip(components, parts, strict=True))
+
+
+def _arn_match(head: tuple[Matcher, ...], resource: Matcher, value: str) -> bool:
+    parts = value.split(":", 5)
+    if len(parts) != 6:
+        return False
+    for match, part in zip(head, parts, strict=False):
+        if not match(part):
+            return False
+    return resource(parts[5])
+
+
+def _arn(pattern: str) -> Matcher:
+    """The cheapest predicate for one ARN glob (case-sensitive)."""
+    if pattern == "*":
+        return _always
+    if not has_wildcard(pattern):
+        return unmark(pattern).__eq__
     parts = pattern.split(":", 5)
     if len(parts) < 6:
-        if pattern == "*":
-            return ".*"
         # Fewer than six components: compared component by component, no wildcard may
         # cross a ':' (so it can never match a full six-part ARN).
-        return _translate(pattern, "[^:]*", "[^:]")
-    head = [_translate(p, "[^:]*", "[^:]") for p in parts[:5]]
-    return ":".join([*head, _translate(parts[5], ".*", ".")])
+        return partial(_component_match, tuple(_glob(p) for p in pattern.split(":")))
+    if not any(has_wildcard(p) for p in parts[:5]):
+        # The usual case: wildcards only in the resource part, after a literal prefix.
+        prefix = unmark(":".join(parts[:5])) + ":"
+        rest = _glob(parts[5])
+        if not has_wildcard(parts[5][:-1]) and parts[5].endswith("*"):
+            return _prefix(prefix + unmark(parts[5][:-1]))
+        cut = len(prefix)
+        return lambda value: value.startswith(prefix) and rest(value[cut:])
+    # Each of the first five components is matched on its own (their values hold no ':').
+    return partial(_arn_match, tuple(_glob(p) for p in parts[:5]), _glob(parts[5]))
+
+
+def _is_prefix(pattern: str, *, arn: bool) -> bool:
+    """Whether ``pattern`` is literal text then one final ``*`` (a ``startswith`` test)."""
+    if not pattern.endswith("*") or has_wildcard(pattern[:-1]):
+        return False
+    # An ARN pattern is a plain prefix only once the first five components are literal.
+    return not arn or pattern.count(":") >= 5
+
+
+def _set(patterns: tuple[str, ...], one: Callable[[str], Matcher], *, arn: bool) -> Matcher:
+    """One predicate for "matches any of ``patterns``": a set lookup for the literal ones, one
+    ``startswith`` call for the prefixes, then the others one by one."""
+    if "*" in patterns:
+        return _always
+    exact = frozenset(unmark(p) for p in patterns if not has_wildcard(p))
+    prefixes = tuple(unmark(p[:-1]) for p in patterns if _is_prefix(p, arn=arn))
+    others = tuple(one(p) for p in patterns if has_wildcard(p) and not _is_prefix(p, arn=arn))
+    if not others:
+        if not prefixes:
+            return exact.__contains__ if exact else _never
+        if not exact:
+            return _prefix(prefixes)
+        return lambda value: value in exact or value.startswith(prefixes)
+
+    def match(value: str) -> bool:
+        if value in exact or (prefixes and value.startswith(prefixes)):
+            return True
+        return any(other(value) for other in others)
+
+    return match
 
 
 @lru_cache(maxsize=8192)
@@ -78,42 +235,33 @@ def compile_glob(pattern: str, *, ignore_case: bool = False) -> Matcher:
     """A predicate matching whole strings against a plain glob (cached)."""
     if ignore_case:
         return _caseless((pattern,))
-    if not has_wildcard(pattern):
-        return unmark(pattern).__eq__
-    return _fullmatch(re.compile(glob_regex(pattern), re.DOTALL))
+    return _glob(pattern)
 
 
 @lru_cache(maxsize=8192)
 def compile_arn(pattern: str) -> Matcher:
     """A predicate matching ARNs against an ARN glob (case-sensitive, cached)."""
-    if not has_wildcard(pattern):
-        return unmark(pattern).__eq__
-    return _fullmatch(re.compile(arn_regex(pattern), re.DOTALL))
+    return _arn(pattern)
 
 
 def compile_glob_set(patterns: tuple[str, ...], *, ignore_case: bool = False) -> Matcher:
-    """One predicate for "matches any of ``patterns``" (one alternation, one regex call)."""
-    if any(p == "*" for p in patterns):
-        return lambda _value: True
+    """One predicate for "matches any of ``patterns``" (plain globs)."""
     if ignore_case:
         return _caseless(patterns)
-    if not any(has_wildcard(p) for p in patterns):
-        exact = frozenset(unmark(p) for p in patterns)
-        return exact.__contains__
-    source = "|".join(f"(?:{glob_regex(p)})" for p in patterns)
-    return _fullmatch(re.compile(source, re.DOTALL))
+    return _set(patterns, _glob, arn=False)
 
 
 def _caseless(patterns: tuple[str, ...]) -> Matcher:
     """Case-insensitive globs: pattern and value compared in one normal form.
 
     The form is upper-casing then Unicode case folding: folding alone misses dotless i ~ ``I``
-    and re.IGNORECASE misses ``ß`` ~ ``SS``, while this one makes every text match its own
+    and lower-casing misses ``ß`` ~ ``SS``, while this one makes every text match its own
     upper-case form. For ASCII (every action name) it is plain lower-casing.
     """
-    source = "|".join(f"(?:{glob_regex(_fold(p))})" for p in patterns)
-    match = re.compile(source, re.DOTALL).fullmatch
-    return lambda value: match(_fold(value)) is not None
+    if "*" in patterns:
+        return _always
+    match = _set(tuple(_fold(p) for p in patterns), _glob, arn=False)
+    return lambda value: match(_fold(value))
 
 
 def _fold(text: str) -> str:
@@ -121,35 +269,18 @@ def _fold(text: str) -> str:
 
 
 def compile_action_set(patterns: tuple[str, ...]) -> Matcher:
-    """The ``Action``/``NotAction`` predicate: case-insensitive, split by kind of pattern.
+    """The ``Action``/``NotAction`` predicate: case-insensitive.
 
-    Exact names become one lower-cased set lookup and only the globs go through a regex, so
-    the common ``"s3:GetObject"`` costs a hash lookup. Lower-casing equals case-insensitive
-    matching here because actions are ASCII (both the policy's and the request's are validated).
+    Lower-casing equals case-insensitive matching here because actions are ASCII (both the
+    policy's and the request's are validated), so the common ``"s3:GetObject"`` costs a hash
+    lookup and ``"s3:Get*"`` one ``startswith``.
     """
-    if any(p == "*" for p in patterns):
-        return lambda _value: True
-    exact = frozenset(unmark(p).lower() for p in patterns if not has_wildcard(p))
-    globs = tuple(p for p in patterns if has_wildcard(p))
-    if not globs:
-        return lambda value: value.lower() in exact
-    glob = compile_glob_set(globs, ignore_case=True)
-    if not exact:
-        return glob
-    return lambda value: value.lower() in exact or glob(value)
+    if "*" in patterns:
+        return _always
+    match = _set(tuple(p.lower() for p in patterns), _glob, arn=False)
+    return lambda value: match(value.lower())
 
 
 def compile_arn_set(patterns: tuple[str, ...]) -> Matcher:
     """One predicate for "the ARN matches any of ``patterns``"."""
-    if any(p == "*" for p in patterns):
-        return lambda _value: True
-    if not any(has_wildcard(p) for p in patterns):
-        exact = frozenset(unmark(p) for p in patterns)
-        return exact.__contains__
-    source = "|".join(f"(?:{arn_regex(p)})" for p in patterns)
-    return _fullmatch(re.compile(source, re.DOTALL))
-
-
-def _fullmatch(rx: re.Pattern[str]) -> Matcher:
-    match = rx.fullmatch
-    return lambda value: match(value) is not None
+    return _set(patterns, _arn, arn=True)

@@ -1,4 +1,8 @@
-"""Properties of the decision that must hold for any policies (hypothesis)."""
+"""Properties of the decision that must hold for any policies (hypothesis).
+
+Including: the hot path and the traced path (``evaluate(..., trace=True)``) agree on random
+cases with policy variables (with and without values), NotResource and NotPrincipal.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crosstrack.iam import simulate
+from crosstrack.iam import Outcome, decide, simulate
 from crosstrack.iam.wildcards import compile_arn, compile_glob
 
 SESSION = "arn:aws:sts::111122223333:assumed-role/app/s1"
@@ -208,3 +212,114 @@ def test_wildcard_patterns_match_themselves_literally(text: str) -> None:
     assert simulate(case)["decision"] == "allowed"
     case["request"]["context"] = {"s3:prefix": text + "x"}
     assert simulate(case)["decision"] == "implicitDeny"
+
+
+# ------------------------------------------- the hot path and the traced path always agree
+
+VAR_RESOURCES = [
+    *RESOURCES,
+    "arn:aws:s3:::b/${aws:PrincipalTag/team}/*",
+    "arn:aws:s3:::b/${aws:PrincipalTag/team, 'red'}/*",
+    "arn:aws:s3:::${aws:username}/*",
+]
+VAR_CONDITIONS: list[dict[str, Any] | None] = [
+    *CONDITIONS,
+    {"StringEquals": {"s3:prefix": ["${aws:PrincipalTag/team}", "red"]}},
+    {"StringNotEquals": {"s3:prefix": "${aws:PrincipalTag/team}"}},
+    {"StringNotLike": {"s3:prefix": ["${aws:PrincipalTag/team}/*", "blue*"]}},
+    {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/${aws:PrincipalTag/team}"}},
+    {"ForAllValues:StringNotEquals": {"aws:TagKeys": "${aws:PrincipalTag/team}"}},
+]
+EXEMPT_BOTH = {
+    "AWS": [
+        SESSION,
+        "arn:aws:iam::111122223333:role/app",
+        "111122223333",
+        "arn:aws:iam::111122223333:user/b",
+    ]
+}
+NOT_PRINCIPALS: list[Any] = [
+    EXEMPT_BOTH,
+    {"AWS": [SESSION, "arn:aws:iam::111122223333:role/app", "111122223333"]},
+    {"AWS": ["arn:aws:iam::111122223333:role/app", SESSION]},
+    {"AWS": "444455556666"},
+    {"AWS": "*"},
+]
+
+
+@st.composite
+def rich_statements(draw: st.DrawFn, *, resource_policy: bool) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
+        "Action": draw(st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=3)),
+        draw(st.sampled_from(["Resource", "Resource", "NotResource"])): draw(
+            st.lists(st.sampled_from(VAR_RESOURCES), min_size=1, max_size=3)
+        ),
+    }
+    condition = draw(st.sampled_from(VAR_CONDITIONS))
+    if condition:
+        statement["Condition"] = condition
+    if resource_policy:
+        if statement["Effect"] == "Deny" and draw(st.booleans()):
+            statement["NotPrincipal"] = draw(st.sampled_from(NOT_PRINCIPALS))
+        else:
+            statement["Principal"] = draw(st.sampled_from(PRINCIPALS))
+    return statement
+
+
+def rich_policies(*, resource_policy: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+    return st.lists(rich_statements(resource_policy=resource_policy), min_size=1, max_size=4).map(
+        lambda s: {"Version": "2012-10-17", "Statement": s}
+    )
+
+
+@st.composite
+def rich_cases(draw: st.DrawFn) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "aws:SecureTransport": draw(st.sampled_from(["true", "false"])),
+        "s3:prefix": draw(st.sampled_from(["red", "blue", "red/x", "${aws:PrincipalTag/team}"])),
+        "aws:TagKeys": draw(st.lists(st.sampled_from(["red", "team"]), max_size=2)),
+    }
+    if draw(st.booleans()):
+        context["aws:PrincipalTag/team"] = draw(st.sampled_from(["red", "app", "k"]))
+    case: dict[str, Any] = {
+        "request": {
+            "principal": draw(st.sampled_from([SESSION, "arn:aws:iam::111122223333:user/b"])),
+            "action": draw(st.sampled_from(["s3:GetObject", "s3:PutObject"])),
+            "resource": draw(
+                st.sampled_from(["arn:aws:s3:::b/k", "arn:aws:s3:::b/red/k", "arn:aws:s3:::b/K"])
+            ),
+            "resource_account": draw(st.sampled_from(["111122223333", "444455556666"])),
+            "context": context,
+        },
+        "identity_policies": draw(st.lists(rich_policies(), max_size=3)),
+    }
+    for key in ("resource_policy", "permission_boundary", "session_policy"):
+        if draw(st.booleans()):
+            case[key] = draw(rich_policies(resource_policy=key == "resource_policy"))
+    if "resource_policy" in case and draw(st.booleans()):
+        # a Deny exempting the caller by NotPrincipal: decided by whether a boundary is attached
+        deny = draw(rich_statements(resource_policy=False))
+        deny.update(Effect="Deny", NotPrincipal=EXEMPT_BOTH)
+        case["resource_policy"]["Statement"].append(deny)
+    if draw(st.booleans()):
+        case["scps"] = [[draw(rich_policies())]]
+    return case
+
+
+@settings(max_examples=300, deadline=None)
+@given(rich_cases())
+def test_the_traced_path_decides_as_the_hot_path(case: dict[str, Any]) -> None:
+    fast = decide(case)
+    traced = decide(case, trace=True)
+    assert traced.decision is fast.decision
+    assert traced.decided_by is fast.decided_by
+    assert traced.matched == fast.matched
+    assert traced.missing_allow == fast.missing_allow
+    assert traced.notes == fast.notes
+    assert traced.as_dict() == fast.as_dict()
+    # every statement is traced, and exactly the matched ones say so
+    applied = [t for t in traced.trace if t.outcome is Outcome.APPLIES]
+    assert [(t.layer, t.policy, t.statement) for t in applied] == [
+        (m.layer, m.policy, m.statement) for m in fast.matched
+    ]

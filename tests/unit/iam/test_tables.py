@@ -8,6 +8,12 @@ Each file names the AWS page its rows transcribe (``source``). Row kinds:
   says whether it holds for ``context``;
 * ``element``: Action/NotAction/Resource/NotResource patterns and a value; ``expect`` says
   whether the statement applies.
+
+An ``expect`` object may also hold ``explanation_contains`` (text of the one-sentence
+explanation) and ``trace_contains`` (text of one ``--explain`` line). In a table with
+``"every_row_quotes": true`` each row quotes the sentence of the AWS page it implements
+(``quote``, ``url``), and says so in ``reading`` where it applies a sentence beyond its words.
+Every row is also decided through the traced path, which must give the very same result.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from crosstrack.iam import simulate
+from crosstrack.iam import decide, simulate, trace_lines
 
 DATA = Path(__file__).parent / "data"
 USER = "arn:aws:iam::111122223333:user/alice"
@@ -84,9 +90,22 @@ def test_every_table_cites_an_aws_page() -> None:
         assert table["rows"]
 
 
+def test_rows_that_must_quote_the_guide_do() -> None:
+    for path in sorted(DATA.glob("*.json")):
+        table = json.loads(path.read_text())
+        if not table.get("every_row_quotes"):
+            continue
+        for row in table["rows"]:
+            assert len(row.get("quote", "")) > 40, (path.name, row["name"])
+            assert row["url"].startswith(table["source"].split("#")[0]), (path.name, row["name"])
+
+
 @pytest.mark.parametrize(("table", "row"), _load())
 def test_table_row(table: dict[str, Any], row: dict[str, Any]) -> None:
-    result = simulate(_case(table, row))
+    case = _case(table, row)
+    result = simulate(case)
+    traced = decide(case, trace=True)
+    assert traced.as_dict() == result, "the traced path must decide as the hot path does"
     expect = row["expect"]
     if isinstance(expect, bool):
         assert (result["decision"] == "allowed") is expect, result
@@ -94,7 +113,13 @@ def test_table_row(table: dict[str, Any], row: dict[str, Any]) -> None:
             assert result["decision"] == "implicitDeny", result
         return
     for key, value in expect.items():
-        assert result[key] == value, (key, result)
+        if key == "explanation_contains":
+            assert value in result["explanation"], result["explanation"]
+        elif key == "trace_contains":
+            lines = trace_lines(traced)
+            assert any(value in line for line in lines), lines
+        else:
+            assert result[key] == value, (key, result)
     if result["decision"] == "allowed":
         assert result["missing_allow"] == []
     assert result["explanation"]
