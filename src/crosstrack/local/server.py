@@ -145,10 +145,10 @@ _WORKER_THREADS = 16
 # Idle persistent connections kept open per listener; cheroot's default of 10 would close
 # the connections of a Terraform run beyond the tenth after every response.
 _KEEP_ALIVE_CONNECTIONS = 64
-# Seconds a connection may stay idle (or stall mid-request). Longer than the idle timeouts of
-# the AWS SDKs' connection pools (Go's 90 s excepted), so the client, not the server, usually
-# retires an idle connection; a server-side close is retried by every SDK.
-_IDLE_TIMEOUT = 60
+# Seconds a connection may stay idle (or stall mid-request). Longer than the 90 s after which
+# Go's transport (Terraform's AWS provider) retires an idle connection, so that client closes
+# first; botocore checks a pooled connection before reusing it and reconnects if it was closed.
+_IDLE_TIMEOUT = 120
 # A body the application left unread (a refusal sent before reading it) is read and discarded
 # up to this size, so the connection can carry the next request; beyond it the connection is
 # closed instead: its bytes must never be parsed as the next request.
