@@ -97,3 +97,17 @@ def test_chunked_upload_is_stored_whole(aws: LocalAWS) -> None:
     # botocore streams these uploads: the test is about the chunked path.
     assert sent[0].get("transfer-encoding") == "chunked"
     assert "aws-chunked" in sent[0].get("content-encoding", "")
+
+
+def test_bodiless_and_large_responses_keep_the_framing(aws: LocalAWS) -> None:
+    """HEAD (a Content-Length and no body), 204 and a 3 MiB upload (Expect: 100-continue)
+    on one kept connection: a framing error would corrupt the next response."""
+    s3 = _s3(aws)
+    s3.create_bucket(Bucket="framing")
+    s3.put_object(Bucket="framing", Key="k", Body=b"x" * 5000)
+    for _ in range(3):
+        assert s3.head_object(Bucket="framing", Key="k")["ContentLength"] == 5000
+    assert s3.delete_object(Bucket="framing", Key="k")["ResponseMetadata"]["HTTPStatusCode"] == 204
+    big = bytes(range(256)) * (3 * 4096)
+    s3.put_object(Bucket="framing", Key="big", Body=big)
+    assert s3.get_object(Bucket="framing", Key="big")["Body"].read() == big
