@@ -132,7 +132,11 @@ def demo(
         typer.Option(help="Where all state goes (default .crosstrack/demo/<timestamp>)."),
     ] = None,
     infra: Annotated[
-        Path | None, typer.Option(help="The Terraform root module (default: ./infra).")
+        Path | None,
+        typer.Option(
+            help="The Terraform root module to apply, with its bootstrap/ JSON (default: "
+            "crosstrack's infra/: the checkout's, else the copy inside the installed package)."
+        ),
     ] = None,
 ) -> None:
     """Deploy crosstrack into a local two-account AWS and watch it run.

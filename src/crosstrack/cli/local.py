@@ -45,6 +45,15 @@ def up(
             help="Where the CA, the AWS config/credentials files and the audit log are written.",
         ),
     ] = DEFAULT_WORKDIR,
+    infra: Annotated[
+        Path | None,
+        typer.Option(
+            "--infra",
+            file_okay=False,
+            help="crosstrack's infra/ directory, whose bootstrap/ JSON defines B's deploy role "
+            "(default: the checkout's, else the copy inside the installed package).",
+        ),
+    ] = None,
 ) -> None:
     """Start accounts A and B on 127.0.0.1 and print the export lines; Ctrl-C stops."""
     try:
@@ -54,7 +63,10 @@ def up(
             f"the local AWS needs the 'local' extra ({exc.name or exc} is missing): "
             "pip install 'crosstrack[local]'"
         ) from exc
-    if workdir.resolve().is_relative_to(Path(__file__).resolve().parents[3] / "infra"):
+    from crosstrack import resources
+
+    infra_dir = (infra or resources.infra_dir()).resolve()
+    if workdir.resolve().is_relative_to(infra_dir):
         raise CliError("the work directory must not be inside infra/ (state never lives there)")
 
     stop = threading.Event()
@@ -63,7 +75,7 @@ def up(
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    aws = LocalAWS(workdir, port=port)
+    aws = LocalAWS(workdir, port=port, bootstrap_dir=resources.bootstrap_dir(infra_dir))
     try:
         try:
             aws.start()

@@ -53,7 +53,8 @@ def package(
         Path | None,
         typer.Option(
             "--lock",
-            help="Pinned requirements (default: requirements/lambda.lock of this checkout).",
+            help="Pinned requirements (default: requirements/lambda.lock of this checkout, "
+            "else the copy inside the installed package).",
             exists=True,
             dir_okay=False,
         ),

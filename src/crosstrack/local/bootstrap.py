@@ -15,6 +15,7 @@ from pathlib import Path
 
 from moto.iam.models import iam_backends
 
+from crosstrack import resources
 from crosstrack.local.accounts import (
     ACCOUNT_A,
     ACCOUNT_B,
@@ -55,8 +56,8 @@ class Bootstrapped:
 
 
 def default_directory() -> Path:
-    """``infra/bootstrap`` of the source tree this package runs from."""
-    return Path(__file__).resolve().parents[3] / "infra" / "bootstrap"
+    """``infra/bootstrap`` of the checkout, else the installed package's copy (resources.py)."""
+    return resources.bootstrap_dir()
 
 
 def _read(directory: Path, name: str) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 import boto3
 import botocore.session
 
+from crosstrack import resources
 from crosstrack.local import links, scheduler
 from crosstrack.local.accounts import ACCOUNT_A
 from crosstrack.local.emulator import LocalAWS
@@ -69,22 +70,15 @@ class Tick:
 
 
 def find_infra(explicit: Path | None = None) -> Path:
-    """``infra/`` of this checkout: explicit, else found from the current directory upward,
-    else beside the installed package (an editable install of a clone)."""
-    if explicit is not None:
-        if not (explicit / "main.tf").is_file():
-            raise DemoError(f"{explicit} is not a Terraform root module (no main.tf)")
-        return explicit.resolve()
-    here = Path.cwd().resolve()
-    candidates = [p / "infra" for p in (here, *here.parents)]
-    candidates.append(Path(__file__).resolve().parents[3] / "infra")
-    for candidate in candidates:
-        if (candidate / "main.tf").is_file() and (candidate / "modules").is_dir():
-            return candidate
-    raise DemoError(
-        "cannot find crosstrack's infra/ directory: run from a clone of the repository "
-        "or pass --infra PATH"
-    )
+    """The Terraform root module to apply: ``explicit`` (``--infra``), else crosstrack's own
+    ``infra/`` (the checkout's, or the copy inside the installed package: resources.py)."""
+    infra = explicit if explicit is not None else resources.infra_dir()
+    if not (infra / "main.tf").is_file():
+        raise DemoError(
+            f"{infra} is not a Terraform root module (no main.tf)"
+            + ("" if explicit is not None else "; pass --infra PATH")
+        )
+    return infra.resolve()
 
 
 def host_target() -> tuple[str, str]:
@@ -122,7 +116,12 @@ class Demo:
                 "(https://developer.hashicorp.com/terraform/install) or set CROSSTRACK_TERRAFORM"
             )
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.aws = LocalAWS(self.workdir / "aws", port=self.options.port).start()
+        infra = find_infra(self.options.infra)
+        self.aws = LocalAWS(
+            self.workdir / "aws",
+            port=self.options.port,
+            bootstrap_dir=resources.bootstrap_dir(infra),
+        ).start()
         self.progress(f"local AWS up at {self.aws.endpoint} (accounts 111111111111, 222222222222)")
         self._timed("start", started)
         return self.aws

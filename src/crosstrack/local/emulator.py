@@ -32,7 +32,7 @@ _STATE_DIRS = ("tls", "aws")
 
 def _require_dependencies() -> None:
     missing = []
-    for module in ("moto", "werkzeug", "flask", "cryptography"):
+    for module in ("moto", "werkzeug", "flask", "cryptography", "cheroot"):
         try:
             __import__(module)
         except ImportError:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from crosstrack import resources
 from crosstrack.packaging.errors import PackagingError
 
 LOCK_ENV = "CROSSTRACK_LAMBDA_LOCK"
@@ -93,7 +94,8 @@ def find_lock(explicit: Path | None = None, *, search_from: Iterable[Path] = ())
 
     Order: the explicit path, then ``$CROSSTRACK_LAMBDA_LOCK``, then the first
     ``requirements/lambda.lock`` found walking up from each of ``search_from`` (the current
-    directory and the crosstrack source tree, for a checkout or an editable install).
+    directory and the crosstrack source tree, for a checkout or an editable install), then
+    the copy an installed wheel carries (:func:`crosstrack.resources.lambda_lock`).
     """
     if explicit is not None:
         if not explicit.is_file():
@@ -110,6 +112,9 @@ def find_lock(explicit: Path | None = None, *, search_from: Iterable[Path] = ())
             candidate = directory / LOCK_RELATIVE
             if candidate.is_file():
                 return candidate
+    packaged = resources.lambda_lock()
+    if packaged.is_file():
+        return packaged
     raise PackagingError(
         f"cannot find {LOCK_RELATIVE} (run from a crosstrack checkout, pass --lock PATH "
         f"or set {LOCK_ENV})"

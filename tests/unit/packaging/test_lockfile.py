@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from crosstrack import resources
 from crosstrack.packaging import PackagingError
 from crosstrack.packaging.lockfile import LOCK_ENV, canonical_name, find_lock, parse_lock
 
@@ -87,5 +88,9 @@ def test_find_lock_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert find_lock(search_from=[nested]) == other
     assert find_lock(found, search_from=[]) == found
     monkeypatch.delenv(LOCK_ENV)
+    # Found nowhere around: the copy of the checkout (or the one an installed wheel carries).
+    assert find_lock(search_from=[Path("/")]) == resources.lambda_lock()
+    assert resources.lambda_lock().is_file()
+    monkeypatch.setattr(resources, "lambda_lock", lambda: tmp_path / "missing.lock")
     with pytest.raises(PackagingError, match="cannot find"):
         find_lock(search_from=[Path("/")])
