@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from crosstrack.cli import demo, iam, invoke, local, package
+from crosstrack.cli import demo, doctor, iam, invoke, local, package
 from crosstrack.errors import CrosstrackError
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ invoke.register(app)
 package.register(app)
 app.add_typer(iam.app, name="iam")
 app.add_typer(local.app, name="local")
+doctor.register(app)
 
 
 def main() -> None:

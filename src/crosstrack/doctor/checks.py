@@ -60,15 +60,17 @@ def _missing(*parts: Unreadable) -> str | None:
 def unknown_row(  # noqa: PLR0917 - the row's fields, in the row's order
     id_: str, link: int, principal: str, action: str, resource: str, why: str
 ) -> Row:
+    # A resource that does not exist is a failure of its link, not a gap in what was read.
+    missing = why.startswith("does not exist")
     return Row(
         id_,
         link,
-        Verdict.UNKNOWN,
+        Verdict.FAIL if missing else Verdict.UNKNOWN,
         principal,
         action,
         resource,
         None,
-        f"could not read what decides this: {why}",
+        why if missing else f"could not read what decides this: {why}",
         "grant the doctor the read permission named (infra/bootstrap/doctor-read-only-*.json)"
         if "denied" in why or "AccessDenied" in why
         else "re-run after apply, or against the deployed accounts",

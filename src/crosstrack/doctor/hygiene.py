@@ -133,6 +133,8 @@ def deploy_role_warnings(state: State) -> list[Row]:
     role = state.deploy_role
     if role is None:
         return []
+    if role.unreadable.get("policies", "").startswith("does not exist"):
+        return []  # no deploy role by that name: nothing to warn about
     if "policies" in role.unreadable:
         return [
             Row(
