@@ -360,3 +360,46 @@ def test_each_breakage_fails_exactly_its_row(demo: Any, env: dict[str, str], nam
     assert disagreements == []
     # and the chain is whole again
     assert doctor()[0] == 0
+
+
+# ----------------------------------------------------------------------------- plan mode
+def _plan_json(demo: Any, tmp: Any, name: str) -> str:
+    _changes, plan_file = demo.terraform.plan(out=f"{name}.tfplan")
+    path = tmp / f"{name}.json"
+    path.write_text(json.dumps(demo.terraform.show_json(plan_file)), encoding="utf-8")
+    return str(path)
+
+
+def _offline_doctor(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, dict[str, Any]]:
+    # Nothing listens there: any AWS call the doctor made would fail.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://127.0.0.1:9")
+    result = CliRunner().invoke(app, ["doctor", "--json", *args])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_plan_of_the_intact_infra_passes_offline(
+    demo: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = _plan_json(demo, tmp_path, "intact")
+    code, document = _offline_doctor(monkeypatch, "--plan", plan)
+    assert [r for r in document["rows"] if r["verdict"] in ("fail", "unknown")] == []
+    assert code == 0
+
+
+def test_plan_of_a_change_that_drops_put_fails_link_4_before_deploying(
+    demo: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = demo.terraform.root / "modules" / "target-account" / "main.tf"
+    original = module.read_text(encoding="utf-8")
+    granted = 'actions   = ["s3:GetObject", "s3:PutObject"]'
+    assert granted in original
+    module.write_text(original.replace(granted, 'actions   = ["s3:GetObject"]'), encoding="utf-8")
+    try:
+        plan = _plan_json(demo, tmp_path, "broken")
+    finally:
+        module.write_text(original, encoding="utf-8")
+    code, document = _offline_doctor(monkeypatch, "--plan", plan)
+    bad = [r for r in document["rows"] if r["verdict"] in ("fail", "unknown")]
+    assert [r["id"] for r in bad] == ["4.put"], bad
+    assert "module.target.aws_iam_role_policy.access" in bad[0]["fix"]
+    assert code == 1
