@@ -403,3 +403,99 @@ def test_plan_of_a_change_that_drops_put_fails_link_4_before_deploying(
     assert [r["id"] for r in bad] == ["4.put"], bad
     assert "module.target.aws_iam_role_policy.access" in bad[0]["fix"]
     assert code == 1
+
+
+# ----------------------------------------------------------------------------- read-only
+BOOTSTRAP = __import__("pathlib").Path(__file__).resolve().parents[2] / "infra" / "bootstrap"
+
+
+def test_the_shipped_read_only_policies_are_enough(
+    demo: Any, env: dict[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user in A with exactly doctor-read-only-account-a.json, assuming a role in B with
+    exactly doctor-read-only-account-b.json, diagnoses the whole chain."""
+    policy_a = (BOOTSTRAP / "doctor-read-only-account-a.json").read_text(encoding="utf-8")
+    policy_b = (BOOTSTRAP / "doctor-read-only-account-b.json").read_text(encoding="utf-8")
+    iam_a = session("account-a").client("iam")
+    iam_b = session("account-b").client("iam")
+    iam_a.create_user(UserName="doctor")
+    iam_a.put_user_policy(UserName="doctor", PolicyName="read-only", PolicyDocument=policy_a)
+    key = iam_a.create_access_key(UserName="doctor")["AccessKey"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"AWS": f"arn:aws:iam::{A}:user/doctor"},
+            }
+        ],
+    }
+    iam_b.create_role(RoleName="crosstrack-doctor", AssumeRolePolicyDocument=json.dumps(trust))
+    iam_b.put_role_policy(
+        RoleName="crosstrack-doctor", PolicyName="read-only", PolicyDocument=policy_b
+    )
+    common = (
+        f"region = us-east-1\nendpoint_url = {env['AWS_ENDPOINT_URL']}\n"
+        f"ca_bundle = {env['AWS_CA_BUNDLE']}\ns3 =\n    addressing_style = path\n"
+    )
+    config, credentials = tmp_path / "config", tmp_path / "credentials"
+    config.write_text(
+        f"[profile doctor-a]\n{common}\n[profile doctor-b]\n"
+        f"role_arn = arn:aws:iam::{B}:role/crosstrack-doctor\nsource_profile = doctor-a\n{common}",
+        encoding="utf-8",
+    )
+    credentials.write_text(
+        f"[doctor-a]\naws_access_key_id = {key['AccessKeyId']}\n"
+        f"aws_secret_access_key = {key['SecretAccessKey']}\n",
+        encoding="utf-8",
+    )
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    try:
+        result = CliRunner().invoke(
+            app,
+            [
+                "doctor",
+                "--json",
+                "--profile-a",
+                "doctor-a",
+                "--profile-b",
+                "doctor-b",
+                "--function",
+                demo.deployment.function_name,
+            ],
+        )
+        document = json.loads(result.stdout)
+        unknown = [r for r in document["rows"] if r["verdict"] in ("fail", "unknown")]
+        assert unknown == []
+        assert result.exit_code == 0
+        # and without the B policy, rows say which permission is missing instead of crashing
+        iam_b.delete_role_policy(RoleName="crosstrack-doctor", PolicyName="read-only")
+        result = CliRunner().invoke(
+            app,
+            [
+                "doctor",
+                "--json",
+                "--profile-a",
+                "doctor-a",
+                "--profile-b",
+                "doctor-b",
+                "--function",
+                demo.deployment.function_name,
+            ],
+        )
+        document = json.loads(result.stdout)
+        unknown = {r["id"]: r["evidence"] for r in document["rows"] if r["verdict"] == "unknown"}
+        assert "3.trust" in unknown
+        assert "iam:GetRole denied" in unknown["3.trust"]
+        assert result.exit_code == 1
+    finally:
+        for p in iam_b.list_role_policies(RoleName="crosstrack-doctor")["PolicyNames"]:
+            iam_b.delete_role_policy(RoleName="crosstrack-doctor", PolicyName=p)
+        iam_b.delete_role(RoleName="crosstrack-doctor")
+        iam_a.delete_access_key(UserName="doctor", AccessKeyId=key["AccessKeyId"])
+        iam_a.delete_user_policy(UserName="doctor", PolicyName="read-only")
+        iam_a.delete_user(UserName="doctor")
