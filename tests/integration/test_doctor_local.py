@@ -499,3 +499,68 @@ def test_the_shipped_read_only_policies_are_enough(
         iam_a.delete_access_key(UserName="doctor", AccessKeyId=key["AccessKeyId"])
         iam_a.delete_user_policy(UserName="doctor", PolicyName="read-only")
         iam_a.delete_user(UserName="doctor")
+
+
+# ----------------------------------------------------------------------------- probe
+def _trust_operator_too(demo: Any) -> Restore:
+    """Let the operator assume role A as well (so --probe can take the reporter's steps)."""
+    iam = session("account-a").client("iam")
+    operator = session("account-a").client("sts").get_caller_identity()["Arn"]
+    saved = iam.get_role(RoleName="connect-to-bridge")["Role"]["AssumeRolePolicyDocument"]
+    extra = {
+        "Sid": "OperatorProbes",
+        "Effect": "Allow",
+        "Principal": {"AWS": operator},
+        "Action": "sts:AssumeRole",
+    }
+    iam.update_assume_role_policy(
+        RoleName="connect-to-bridge",
+        PolicyDocument=json.dumps({**saved, "Statement": [*saved["Statement"], extra]}),
+    )
+    return lambda: iam.update_assume_role_policy(
+        RoleName="connect-to-bridge", PolicyDocument=json.dumps(saved)
+    )
+
+
+def _get_denied(demo: Any) -> Restore:
+    s3 = session("account-b").client("s3")
+    bucket = demo.deployment.bucket
+    saved = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    policy = json.loads(saved)
+    policy["Statement"].append(
+        {
+            "Sid": "NoReads",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*",
+        }
+    )
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    return lambda: s3.put_bucket_policy(Bucket=bucket, Policy=saved)
+
+
+def test_probe_takes_the_real_steps_and_agrees(demo: Any, env: dict[str, str]) -> None:
+    restore_trust = _trust_operator_too(demo)
+    try:
+        code, document, _ = doctor("--probe")
+        probes = {r["id"]: r for r in document["rows"] if r["id"].startswith("probe.")}
+        assert set(probes) == {"probe.assume-a", "probe.assume-b", "probe.head"}, probes
+        assert all(r["verdict"] == "pass" for r in probes.values()), probes
+        assert "observed allowed" in probes["probe.assume-b"]["evidence"]
+        assert code == 0
+        restore = _get_denied(demo)
+        try:
+            code, document, _ = doctor("--probe")
+        finally:
+            restore()
+        rows = {r["id"]: r for r in document["rows"]}
+        assert rows["5.bucket"]["verdict"] == "fail"
+        assert rows["probe.head"]["verdict"] == "pass"  # both say denied
+        assert "predicted denied" in rows["probe.head"]["evidence"]
+        assert (
+            "observed 403" in rows["probe.head"]["evidence"]
+            or "Forbidden" in rows["probe.head"]["evidence"]
+        )
+    finally:
+        restore_trust()
