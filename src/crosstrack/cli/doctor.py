@@ -7,6 +7,7 @@ errors or unreadable input. With ``--json`` stdout holds only the JSON document.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -92,6 +93,57 @@ def _node_names(state: Any) -> dict[str, str]:
     }
 
 
+def run_diagnosis(
+    *,
+    local: bool,
+    profile_a: str | None,
+    profile_b: str | None,
+    plan: Path | None,
+    infra: Path | None,
+    region: str | None,
+    probe: bool,
+    flags: dict[str, str | None],
+) -> tuple[Any, list[Any]]:
+    """Collect the state from the one source given and diagnose it (optionally probing)."""
+    from crosstrack.doctor import diagnose
+    from crosstrack.doctor.model import DoctorError
+
+    sources = sum([local, plan is not None, bool(profile_a or profile_b)])
+    if sources > 1 and not (local and not plan):
+        raise CliError("choose one source: --local, --profile-a/--profile-b, or --plan", code=2)
+    if plan is not None and probe:
+        raise CliError("--probe needs live or local AWS, not a plan", code=2)
+    try:
+        if plan is not None:
+            from crosstrack.doctor.plan import collect_plan
+
+            state = collect_plan(plan, **{k: v for k, v in flags.items() if v})
+            rows = diagnose(state)
+        else:
+            from crosstrack.doctor import live
+            from crosstrack.doctor.names import resolve
+            from crosstrack.local.demo import DemoError, find_infra
+
+            try:
+                infra_dir: Path | None = find_infra(infra)
+            except DemoError:
+                infra_dir = None
+            names = resolve(local=local, infra=infra_dir, region=region, **flags)
+            _err(f"names from {names.origin}")
+            a, b = _sessions(profile_a, profile_b, local)
+            state = live.collect(
+                live.Accounts(a, b, names.region), names, source="local" if local else "live"
+            )
+            rows = diagnose(state)
+            if probe:
+                from crosstrack.doctor.probe import probe_rows
+
+                rows += probe_rows(state, a, b, rows)
+    except DoctorError as exc:
+        raise CliError(str(exc), code=exc.exit_code) from None
+    return state, rows
+
+
 @app.callback()
 def doctor(
     ctx: typer.Context,
@@ -127,42 +179,22 @@ def doctor(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from crosstrack.doctor import diagnose
-    from crosstrack.doctor.model import DoctorError
-
-    sources = sum([local, plan is not None, bool(profile_a or profile_b)])
-    if sources > 1 and not (local and not plan):
-        raise CliError("choose one source: --local, --profile-a/--profile-b, or --plan", code=2)
-    if plan is not None and probe:
-        raise CliError("--probe needs live or local AWS, not a plan", code=2)
-    flags = {"function": function, "role_a": role_a, "role_b": role_b, "bucket": bucket,
-             "key": key}  # fmt: skip
-    try:
-        if plan is not None:
-            from crosstrack.doctor.plan import collect_plan
-
-            state = collect_plan(plan, **{k: v for k, v in flags.items() if v})
-        else:
-            from crosstrack.doctor import live
-            from crosstrack.doctor.names import resolve
-            from crosstrack.local.demo import DemoError, find_infra
-
-            try:
-                infra_dir: Path | None = find_infra(infra)
-            except DemoError:
-                infra_dir = None
-            names = resolve(local=local, infra=infra_dir, region=region, **flags)
-            _err(f"names from {names.origin}")
-            a, b = _sessions(profile_a, profile_b, local)
-            state = live.collect(live.Accounts(a, b, names.region), names,
-                                 source="local" if local else "live")  # fmt: skip
-        rows = diagnose(state)
-        if probe:
-            from crosstrack.doctor.probe import probe_rows
-
-            rows += probe_rows(state, a, b, rows)
-    except DoctorError as exc:
-        raise CliError(str(exc), code=exc.exit_code) from None
+    state, rows = run_diagnosis(
+        local=local,
+        profile_a=profile_a,
+        profile_b=profile_b,
+        plan=plan,
+        infra=infra,
+        region=region,
+        probe=probe,
+        flags={
+            "function": function,
+            "role_a": role_a,
+            "role_b": role_b,
+            "bucket": bucket,
+            "key": key,
+        },
+    )
     title = f"crosstrack doctor ({state.source}): {state.account_a} -> {state.account_b}"
     emit(rows, as_json=as_json, title=title, diagram=diagram, mermaid=mermaid,
          names=_node_names(state))  # fmt: skip
@@ -170,3 +202,82 @@ def doctor(
 
 def register(parent: typer.Typer) -> None:
     parent.add_typer(app, name="doctor")
+
+
+@app.command()
+def explain(
+    text: Annotated[
+        str | None, typer.Argument(help="The error message as pasted ('-': read stdin).")
+    ] = None,
+    event: Annotated[
+        Path | None,
+        typer.Option(
+            help="A CloudTrail event / lookup-events output / trail file, or the "
+            "local AWS's audit.jsonl."
+        ),
+    ] = None,
+    local: Annotated[bool, typer.Option("--local", help="Diagnose the local AWS.")] = False,
+    profile_a: Annotated[str | None, typer.Option(help="AWS profile of account A.")] = None,
+    profile_b: Annotated[str | None, typer.Option(help="AWS profile of account B.")] = None,
+    plan: Annotated[Path | None, typer.Option(help="Diagnose a saved plan (offline).")] = None,
+    function: Annotated[str | None, typer.Option(help="Function name.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
+) -> None:
+    """Read an AccessDenied message or a CloudTrail event: who was denied what, on which
+    resource, by which policy type -- then diagnose that request (with a source given)."""
+    from crosstrack.doctor import explain as ex
+    from crosstrack.doctor.model import DoctorInputError
+
+    try:
+        if event is not None:
+            try:
+                raw = event.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CliError(f"cannot read {event}: {exc}", code=2) from None
+            denial = ex.parse_event(raw)
+        elif text is not None:
+            denial = ex.parse_text(sys.stdin.read() if text == "-" else text)
+        else:
+            raise CliError("give the error text, or --event FILE", code=2)
+    except DoctorInputError as exc:
+        raise CliError(str(exc), code=2) from None
+    summary = (
+        f"denied: {denial.principal or '(principal not in the message)'} -> "
+        f"{denial.action or '(action not in the message)'} on "
+        f"{denial.resource or '(resource not in the message)'}; AWS blamed "
+        f"{'an explicit deny in ' if denial.explicit else ''}{denial.blamed or 'no policy type'}"
+    )
+    if not (local or plan or profile_a or profile_b):
+        if as_json:
+            typer.echo(json.dumps({"denial": denial.as_dict()}, indent=2))
+        else:
+            typer.echo(summary)
+            rows = ex.relevant_rows(denial)
+            typer.echo(
+                "rows that judge it: "
+                + (", ".join(rows) if rows else "all")
+                + "\nrun again with --local, --plan FILE or --profile-a/--profile-b to diagnose it"
+            )
+        raise typer.Exit(0)
+    _err(summary)
+    state, found = run_diagnosis(
+        local=local,
+        profile_a=profile_a,
+        profile_b=profile_b,
+        plan=plan,
+        infra=None,
+        region=None,
+        probe=False,
+        flags={"function": function},
+    )
+    wanted = ex.relevant_rows(denial)
+    if wanted is not None:
+        found = [r for r in found if r.id in wanted]
+    emit(
+        found,
+        as_json=as_json,
+        title=f"crosstrack doctor explain: {denial.action}",
+        diagram=None,
+        mermaid=False,
+        names=_node_names(state),
+    )
