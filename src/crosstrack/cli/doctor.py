@@ -106,7 +106,7 @@ def run_diagnosis(
 ) -> tuple[Any, list[Any]]:
     """Collect the state from the one source given and diagnose it (optionally probing)."""
     from crosstrack.doctor import diagnose
-    from crosstrack.doctor.model import DoctorError
+    from crosstrack.errors import CrosstrackError
 
     sources = sum([local, plan is not None, bool(profile_a or profile_b)])
     if sources > 1 and not (local and not plan):
@@ -139,7 +139,7 @@ def run_diagnosis(
                 from crosstrack.doctor.probe import probe_rows
 
                 rows += probe_rows(state, a, b, rows)
-    except DoctorError as exc:
+    except CrosstrackError as exc:  # DoctorError (1), DoctorInputError (2)
         raise CliError(str(exc), code=exc.exit_code) from None
     return state, rows
 
