@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from crosstrack.cli import demo, iam, invoke, local, log, package
+from crosstrack.cli import demo, doctor, iam, invoke, local, log, package
 from crosstrack.cli import map as map_cli
 from crosstrack.errors import CrosstrackError
 
@@ -34,6 +34,7 @@ log.register(app)
 map_cli.register(app)
 app.add_typer(iam.app, name="iam")
 app.add_typer(local.app, name="local")
+doctor.register(app)
 
 
 def main() -> None:
