@@ -67,10 +67,16 @@ def _load_event(event: str | None, scheduled: bool) -> Any:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise typer.BadParameter(f"cannot read {path}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise typer.BadParameter(f"{path} is not UTF-8 text: {exc.reason}") from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise typer.BadParameter(f"not JSON: {exc}") from exc
+    except RecursionError:
+        raise typer.BadParameter("not usable JSON: nested too deeply") from None
+    except ValueError as exc:  # a 5,000-digit integer
+        raise typer.BadParameter(f"not usable JSON: {str(exc)[:80]}") from None
 
 
 def invoke(

@@ -230,6 +230,16 @@ def log(
     are reported on stderr as `<object>:<line>: <why>` and skipped; the rest still prints.
     --output csv has the header time,latitude,longitude,source,estimate (source and
     estimate are empty for text-format records, which carry no provenance).
+
+    Examples:
+
+    $ crosstrack log --profile account-b --since 6h
+
+    $ crosstrack log --role-arn arn:aws:iam::222222222222:role/access-s3-bucket --last 20 -f
+
+    $ crosstrack log --since 2026-11-27T00:00Z --until 2026-11-27T12:00Z --output csv
+
+    $ aws s3 cp s3://BUCKET/iss_position.txt - --profile account-b | crosstrack log -
     """
     from crosstrack.logbook.errors import LogbookInputError
     from crosstrack.logbook.output import OUTPUT_FORMATS, Renderer

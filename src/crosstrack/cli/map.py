@@ -67,6 +67,14 @@ def map_command(
     colours (legend), the track is split at the antimeridian, the night side is shaded
     at the last record's time and the last position is marked. Prints the image's path.
     Needs the `map` extra: pip install 'crosstrack[map]'.
+
+    Examples:
+
+    $ crosstrack map --profile account-b --since 3h -o track.png
+
+    $ crosstrack map iss_position.txt --last 100 -o track.svg --size 1200x600
+
+    $ crosstrack log --since 1d --output json | crosstrack map - -o day.png
     """
     from crosstrack.logbook.select import utc_now
     from crosstrack.logbook.worldmap import format_for, parse_size, render_map

@@ -46,6 +46,7 @@ class _Seen:
     digest: bytes = b""
     newest: datetime | None = None
     reported: frozenset[str] = frozenset()  # problems already reported
+    gone: bool = False  # deleted after it was read (said once)
 
 
 def _settled_bytes(data: bytes, lines: int) -> int:
@@ -107,7 +108,11 @@ class Follower:
             return []  # a day not written yet, seen without s3:ListBucket
         if fetched.body is None:
             self.not_modified += 0 if fetched.missing else 1
+            if fetched.missing and seen.etag is not None and not seen.gone:
+                seen.gone = True
+                self.warn(f"s3://{self.log.location.bucket}/{key} was deleted; still polling")
             return []
+        seen.gone = False
         name = f"s3://{self.log.location.bucket}/{key}"
         data = fetched.body
         result = parse_log(decode(name, data))

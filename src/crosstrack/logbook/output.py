@@ -4,7 +4,10 @@ Renderers are streaming (a header once, then a line per record) so ``--follow`` 
 records as they arrive. JSON Lines records have the reporter's ``jsonl`` shape, so
 ``crosstrack log`` reads its own JSON output back; CSV has the header
 ``time,latitude,longitude,source,estimate`` (source and estimate empty for text-format
-records, which carry no provenance). Times are ISO 8601 UTC with ``Z``.
+records, which carry no provenance). Times are ISO 8601 UTC with ``Z``. A text cell that
+a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR)
+gets a leading ``'`` (OWASP, "CSV Injection"); the parser already refuses such sources, this
+keeps any other caller's records safe too.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from crosstrack.logbook.records import Record
 OutputFormat = Literal["text", "json", "csv"]
 OUTPUT_FORMATS: Final = ("text", "json", "csv")
 CSV_HEADER: Final = ("time", "latitude", "longitude", "source", "estimate")
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 def iso_z(record: Record) -> str:
@@ -48,9 +52,16 @@ def _json(record: Record) -> str:
     return json.dumps(obj, separators=(",", ":"), allow_nan=False)
 
 
+def _cell(value: object) -> object:
+    # Only text cells: numbers (a negative latitude) are never formulas.
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(*row: object) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(row)
+    csv.writer(buffer, lineterminator="").writerow([_cell(v) for v in row])
     return buffer.getvalue()
 
 

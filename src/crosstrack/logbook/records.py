@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +33,12 @@ TEXT_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 OFFLINE_SOURCES: Final = frozenset({"tle"})
 # JSON Lines keys a record always has; the others are provenance, kept as they are.
 _CORE_KEYS: Final = ("time", "latitude", "longitude", "source", "estimate")
+# A source is a name like the reporter's (open-notify, wheretheiss, tle): printable, short,
+# starting with a letter or digit, so no record can smuggle terminal escapes into the text
+# output or a spreadsheet formula (=, +, -, @) into the CSV.
+_SOURCE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# Values quoted in a problem message are cut to this many characters (a line may be 100 MB).
+_SHOWN_CHARS: Final = 60
 
 
 @dataclass(frozen=True)
@@ -80,13 +87,22 @@ class _Bad(ValueError):
     pass
 
 
+def shown(value: object) -> str:
+    """``repr(value)``, cut to a readable length (a hostile line can be megabytes)."""
+    if isinstance(value, str):
+        cut = value if len(value) <= _SHOWN_CHARS else value[: _SHOWN_CHARS - 3] + "..."
+        return repr(cut)
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
 def _coordinate(text: str, what: str, limit: float) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise _Bad(f"{what} {text!r} is not a number") from None
+        raise _Bad(f"{what} {shown(text)} is not a number") from None
     if not math.isfinite(value) or not -limit <= value <= limit:
-        raise _Bad(f"{what} {text!r} is outside [-{limit:g}, {limit:g}]")
+        raise _Bad(f"{what} {shown(text)} is outside [-{limit:g}, {limit:g}]")
     return value
 
 
@@ -94,33 +110,64 @@ def _text_time(text: str) -> datetime:
     try:
         return datetime.strptime(text, TEXT_TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
-        raise _Bad(f"time {text!r} is not YYYY-MM-DD HH:MM:SS") from None
+        raise _Bad(f"time {shown(text)} is not YYYY-MM-DD HH:MM:SS") from None
 
 
 def _json_time(value: object) -> datetime:
     if not isinstance(value, str):
-        raise _Bad(f"time {value!r} is not a string")
+        raise _Bad(f"time {shown(value)} is not a string")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise _Bad(f"time {value!r} is not ISO 8601") from None
+        raise _Bad(f"time {shown(value)} is not ISO 8601") from None
     if moment.tzinfo is None:
-        raise _Bad(f"time {value!r} has no UTC offset")
-    return moment.astimezone(UTC)
+        raise _Bad(f"time {shown(value)} has no UTC offset")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before year 1 in UTC
+        raise _Bad(f"time {shown(value)} is out of range in UTC") from None
+
+
+def _no_constant(name: str) -> object:
+    raise _Bad(f"not valid JSON ({name} is not a JSON number)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999
+        raise _Bad(f"not valid JSON (number {shown(text)} is out of range)")
+    return value
+
+
+def _loads(text: str) -> object:
+    """``json.loads`` where every way a line can fail is a :class:`_Bad` line: deep nesting
+    (RecursionError), a 5,000-digit integer (ValueError), NaN/Infinity (not JSON: RFC 8259,
+    and they could not be written back as JSON)."""
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except _Bad:
+        raise
+    except json.JSONDecodeError as exc:
+        raise _Bad(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise _Bad("not valid JSON (nested too deeply)") from None
+    except ValueError as exc:
+        raise _Bad(f"not valid JSON ({str(exc)[:_SHOWN_CHARS]})") from None
 
 
 def _json_number(obj: Mapping[str, Any], key: str, limit: float) -> float:
     value = obj.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Bad(f"{key} {value!r} is not a number")
-    return _coordinate(repr(float(value)), key, limit)
+        raise _Bad(f"{key} {shown(value)} is not a number")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of 400 digits
+        raise _Bad(f"{key} {shown(value)} is outside [-{limit:g}, {limit:g}]") from None
+    return _coordinate(repr(number), key, limit)
 
 
 def _json_record(text: str, line: int) -> Record:
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _Bad(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    obj = _loads(text)
     if not isinstance(obj, dict):
         raise _Bad("not a JSON object")
     missing = [k for k in ("time", "latitude", "longitude") if k not in obj]
@@ -129,9 +176,11 @@ def _json_record(text: str, line: int) -> Record:
     source = obj.get("source")
     estimate = obj.get("estimate")
     if source is not None and not isinstance(source, str):
-        raise _Bad(f"source {source!r} is not a string")
+        raise _Bad(f"source {shown(source)} is not a string")
+    if source and not _SOURCE.fullmatch(source):
+        raise _Bad(f"source {shown(source)} is not a source name (letters, digits, . _ -)")
     if estimate is not None and not isinstance(estimate, bool):
-        raise _Bad(f"estimate {estimate!r} is not true or false")
+        raise _Bad(f"estimate {shown(estimate)} is not true or false")
     return Record(
         time=_json_time(obj["time"]),
         latitude=_json_number(obj, "latitude", 90),
@@ -192,7 +241,7 @@ class _Parser:
             # A field cut off mid-name ("Lati") ends the unfinished record: truncation.
             first = self.pending[0][0] if self.pending else number
             self.problems.append(
-                Problem(first, f"truncated last record (cut at {stripped!r})", True)
+                Problem(first, f"truncated last record (cut at {shown(stripped)})", True)
             )
             self.pending.clear()
             self.stopped = True
@@ -205,8 +254,7 @@ class _Parser:
             except _Bad as exc:
                 self.bad(number, exc)
         else:
-            shown = stripped if len(stripped) <= 60 else stripped[:57] + "..."
-            self.problems.append(Problem(number, f"not a log record: {shown!r}"))
+            self.problems.append(Problem(number, f"not a log record: {shown(stripped)}"))
         if not self.stopped:
             self.settled = number
 

@@ -40,7 +40,10 @@ def parse_when(text: str, *, flag: str, now: datetime) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # documented: times without an offset are UTC
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+        raise LogbookInputError(f"{flag} {text!r} is out of range in UTC") from None
 
 
 @dataclass(frozen=True)

@@ -93,13 +93,29 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def format_for(out: Path, explicit: str | None) -> MapFormat:
-    """``--format``, else the file name's suffix, else png."""
-    chosen = (explicit or out.suffix.lstrip(".") or "png").lower()
-    if explicit is None and chosen not in MAP_FORMATS:
-        chosen = "png"
-    if chosen not in MAP_FORMATS:
-        raise LogbookInputError(f"--format {explicit!r}: choose png or svg")
-    return chosen  # type: ignore[return-value]
+    """``--format``, else the file name's suffix, else png.
+
+    A suffix that names another format (``map.gif``), or contradicts ``--format``
+    (``map.png --format svg``), is refused: the file would not be what its name says.
+    """
+    suffix = out.suffix.lstrip(".").lower()
+    if explicit is not None:
+        chosen = explicit.lower()
+        if chosen not in MAP_FORMATS:
+            raise LogbookInputError(f"--format {explicit!r}: choose png or svg")
+        if suffix in MAP_FORMATS and suffix != chosen:
+            raise LogbookInputError(
+                f"--out {out.name} is a .{suffix} name but --format is {chosen}: make them agree"
+            )
+        return chosen  # type: ignore[return-value]
+    if not suffix:
+        return "png"
+    if suffix not in MAP_FORMATS:
+        raise LogbookInputError(
+            f"--out {out.name}: crosstrack map writes .png or .svg, not .{suffix} "
+            "(or give --format png|svg)"
+        )
+    return suffix  # type: ignore[return-value]
 
 
 def layout(width: int, height: int) -> MapBox:
@@ -302,8 +318,8 @@ def render_map(
         fontsize=max(6.0, height / 130),
         color="#666666",
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, format=fmt, dpi=DPI, metadata=_metadata(fmt))
     except OSError as exc:
         raise LogbookInputError(f"cannot write {out}: {exc.strerror or exc}") from None

@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crosstrack.reporter import ledger, positions, session
@@ -38,6 +38,13 @@ from crosstrack.reporter.settings import Settings
 
 # The handler's own error reason in its log line (source reasons are capped already).
 MAX_LOGGED_REASON_CHARS = 2000
+# An idempotency key is written into every jsonl record and kept as a digest: a real one
+# (a UUID, a schedule ARN of at most 1600 characters plus a time) is far shorter.
+MAX_KEY_CHARS = 2048
+# No delivery arrives before its scheduled time; this allows for clock skew. A scheduled
+# time further ahead than this does not choose the daily object (it would file the record
+# under a day nobody reads); the position's time does.
+MAX_SCHEDULE_AHEAD = timedelta(hours=1)
 
 
 @dataclass
@@ -114,8 +121,9 @@ def parse_event(event: object) -> tuple[str | None, datetime | None]:
     * an EventBridge rule "Scheduled Event" (``id``, ``time``): keyed on ``id``.
 
     Any other event (a manual ``{}``), one carrying Scheduler's placeholders unreplaced,
-    or a schedule input without a usable ARN and time, has no key and always appends
-    (see :func:`event_warning`). The time is None when missing, naive or unparseable.
+    a schedule input without a usable ARN and time, or a key field longer than
+    :data:`MAX_KEY_CHARS`, has no key and always appends (see :func:`event_warning`).
+    The time is None when missing, naive, unparseable or out of range in UTC.
     """
     if not isinstance(event, Mapping) or event_warning(event) is not None:
         return None, None
@@ -141,8 +149,17 @@ def event_warning(event: object) -> str | None:
     timezone-aware time: keying on a guess could drop a real run as a duplicate.
     """
     warning = placeholder_warning(event)
-    if warning is not None or not isinstance(event, Mapping) or "schedule_arn" not in event:
+    if warning is not None or not isinstance(event, Mapping):
         return warning
+    for name in ("schedule_arn", "execution_id", "id"):
+        value = event.get(name)
+        if isinstance(value, str) and len(value) > MAX_KEY_CHARS:
+            return (
+                f"{name} is {len(value)} characters (at most {MAX_KEY_CHARS}); appending "
+                "without an idempotency key"
+            )
+    if "schedule_arn" not in event:
+        return None
     arn = event.get("schedule_arn")
     if not isinstance(arn, str) or not arn.startswith("arn:") or any(c.isspace() for c in arn):
         return "schedule_arn is not an ARN; appending without an idempotency key"
@@ -190,7 +207,10 @@ def _parse_time(value: object) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return None  # a naive time is ambiguous; the position time is used instead
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+        return None
 
 
 def _log(fields: Mapping[str, object]) -> None:
@@ -241,6 +261,12 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
             runtime.sources, deadline=deadline.earlier(WRITE_RESERVE_SECONDS)
         )
         _check(deadline, MIN_WRITE_SECONDS, f"write the position from {position.source}")
+        if event_time is not None and event_time > position.time + MAX_SCHEDULE_AHEAD:
+            line["warning"] = (
+                f"scheduled_time {_iso(event_time)} is ahead of the position's time "
+                f"{_iso(position.time)}: the record's day is the position's"
+            )
+            event_time = None
         # Each round is a GetObject and a PutObject: each call gets half of what is left.
         s3 = runtime.sessions.s3(
             cfg.role_arn,

@@ -230,3 +230,25 @@ def test_follow_reports_garbage_once_and_survives_a_rewrite(s3: Any) -> None:
     )
     assert [r.latitude for r in follower.poll()] == [5.0]
     assert "was rewritten" in warnings[-1]
+
+
+def test_follow_says_once_when_the_object_is_deleted_and_resumes_when_it_is_back(
+    s3: Any,
+) -> None:
+    ledger = Ledger(s3, BUCKET, "iss_position.txt")
+    items = positions(3)
+    _write(ledger, items[0])
+    warnings: list[str] = []
+    follower = Follower(
+        S3Log(s3, LogLocation(BUCKET, "iss_position.txt", "single")),
+        clock=Clock(items[0].time),
+        warn=warnings.append,
+    )
+    assert [r.time for r in follower.poll()] == [items[0].time]
+    s3.delete_object(Bucket=BUCKET, Key="iss_position.txt")
+    assert follower.poll() == []
+    assert follower.poll() == []
+    assert len(warnings) == 1
+    assert "deleted" in warnings[0]
+    _write(ledger, items[1])  # the reporter starts a new object
+    assert [r.time for r in follower.poll()] == [items[1].time]

@@ -146,3 +146,11 @@ def test_log_follow_prints_the_selection_then_only_new_records(
         "2025-11-10T06:15:00Z",
     ]
     assert slept == [30, 30]
+
+
+@pytest.mark.parametrize("command", ["log", "map"])
+def test_help_teaches_with_examples(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Examples:" in result.stdout
+    assert f"$ crosstrack {command} --profile account-b --since" in result.stdout

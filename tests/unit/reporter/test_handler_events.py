@@ -126,3 +126,38 @@ def test_a_schedule_input_without_arn_and_time_gets_no_key(
     assert parse_event(event) == (None, None)
     assert (event_warning(event) or "").startswith(warning)
     assert event_warning(SCHEDULE_INPUT) is None
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_a_scheduled_time_out_of_range_in_utc_is_unusable_not_a_crash(when: str) -> None:
+    # fromisoformat accepts these; converting them to UTC overflows datetime.
+    new_shape = {
+        "schedule_arn": "arn:aws:scheduler:us-east-1:111111111111:schedule/default/iss",
+        "scheduled_time": when,
+        "execution_id": "e1",
+    }
+    assert parse_event(new_shape) == (None, None)
+    assert "scheduled_time" in (event_warning(new_shape) or "")
+    assert parse_event({**SCHEDULER_EVENT, "scheduled_time": when}) == (
+        SCHEDULER_EVENT["execution_id"],
+        None,
+    )
+    assert parse_event({**RULE_EVENT, "time": when}) == (RULE_EVENT["id"], None)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {**SCHEDULER_EVENT, "execution_id": "x" * 5000},
+        {**RULE_EVENT, "id": "x" * 5000},
+        {
+            "schedule_arn": "arn:aws:scheduler:us-east-1:1:schedule/default/" + "x" * 5000,
+            "scheduled_time": "2026-11-27T23:05:00Z",
+            "execution_id": "e1",
+        },
+    ],
+)
+def test_an_oversized_key_is_refused_with_a_warning(event: dict[str, object]) -> None:
+    # The key is written into every jsonl record: a 5,000-character id would be too.
+    assert parse_event(event) == (None, None)
+    assert "idempotency key" in (event_warning(event) or "")

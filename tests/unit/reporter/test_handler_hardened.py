@@ -260,3 +260,26 @@ def test_a_stale_tle_is_a_failure_of_the_tle_source_and_nothing_is_written(
     assert "(estimate from an old TLE)" in result["body"]
     (line,) = log_lines(capsys)
     assert (line["outcome"], line["estimate"]) == ("appended", True)
+
+
+def test_a_scheduled_time_in_the_future_does_not_choose_the_day(
+    deployed: Any, http_server: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No delivery arrives before its scheduled time: a far-future one would file the record
+    # under a day nobody reads (9999/12/31). The day comes from the position; the key stays.
+    now = datetime.now(UTC)
+    http_server.serve("/iss-now.json", open_notify(now))
+    start(http_server, ISS_SOURCES="open-notify", LOG_LAYOUT="daily")
+    event = {
+        "schedule_arn": SCHEDULE,
+        "scheduled_time": "9999-12-31T23:00:00Z",
+        "execution_id": "e",
+    }
+
+    first = handler.lambda_handler(event, Context())
+    retry = handler.lambda_handler({**event, "execution_id": "f"}, Context())
+
+    assert first["key"] == retry["key"] == f"iss_position/{now:%Y/%m/%d}.txt"
+    assert retry["duplicate"] is True
+    lines = log_lines(capsys)
+    assert "scheduled_time" in lines[0]["warning"]
