@@ -116,6 +116,7 @@ class Problem(enum.Enum):
     PRESIGN_PARAMETERS = "invalid presigned URL parameters"
     ACCESS_DENIED = "access denied"
     UNSUPPORTED = "not supported by the local AWS"
+    SIGV2 = "signature version 2"
     SKEWED = "request time too skewed"
     TOO_LARGE = "request body too large"
 
@@ -186,6 +187,10 @@ _TABLE: dict[tuple[Problem, Family], tuple[int, str, str | None]] = {
     (Problem.UNSUPPORTED, Family.JSON): (400, "UnknownOperationException", None),
     (Problem.UNSUPPORTED, Family.REST_JSON): (404, "UnknownOperationException", None),
     (Problem.UNSUPPORTED, Family.S3): (501, "NotImplemented", None),
+    (Problem.SIGV2, Family.QUERY): (400, "InvalidAction", None),
+    (Problem.SIGV2, Family.JSON): (400, "UnknownOperationException", None),
+    (Problem.SIGV2, Family.REST_JSON): (404, "UnknownOperationException", None),
+    (Problem.SIGV2, Family.S3): (400, "InvalidRequest", None),
     # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-troubleshooting.html
     # (a request more than 15 minutes off the server's clock).
     (Problem.SKEWED, Family.QUERY): (403, "SignatureDoesNotMatch", None),

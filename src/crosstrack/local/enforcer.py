@@ -200,6 +200,8 @@ class Enforcer:
             signed = sigv4.parse(headers, wire.raw_query)
         except sigv4.SigV4aNotSupported as exc:
             raise self.unsupported(wire, service, str(exc)) from None
+        except sigv4.SigV2NotSupported as exc:
+            raise self.refuse(wire, service, Problem.SIGV2, str(exc)) from None
         except sigv4.MalformedAuthorization as exc:
             problem = (
                 Problem.PRESIGN_PARAMETERS

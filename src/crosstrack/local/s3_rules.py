@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
+from xml.sax.saxutils import escape
 
 from crosstrack.local import operation_actions, operations
 from crosstrack.local.accounts import PARTITION
@@ -209,10 +210,20 @@ def parse_delete(body: bytes) -> DeleteRequest | None:
 
 
 def without(request: DeleteRequest, denied: list[DeleteEntry]) -> bytes:
-    """The DeleteObjects body with the denied entries removed (moto deletes the rest)."""
-    for entry in denied:
-        request.root.remove(entry.element)
-    return bytes(ET.tostring(request.root, encoding="utf-8", xml_declaration=True))
+    """The DeleteObjects body with the denied entries removed (moto deletes the rest),
+    written afresh in S3's default namespace (moto reads the element names as they are)."""
+    refused = {id(entry.element) for entry in denied}
+    parts = ['<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">']
+    for element in list(request.root):
+        if _local(element.tag) == "Quiet":
+            parts.append(f"<Quiet>{escape(element.text or '')}</Quiet>")
+    for entry in request.entries:
+        if id(entry.element) in refused:
+            continue
+        version = f"<VersionId>{escape(entry.version_id)}</VersionId>" if entry.version_id else ""
+        parts.append(f"<Object><Key>{escape(entry.key)}</Key>{version}</Object>")
+    parts.append("</Delete>")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + "".join(parts)).encode()
 
 
 def denied_errors(denied: list[DeleteEntry]) -> bytes:

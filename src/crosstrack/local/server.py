@@ -139,6 +139,10 @@ class RecordingApp:
             refusal = self._admit(wire)
             if refusal is not None:
                 return list(refusal(environ, start_response))
+            # moto picks the account from this header before the access key (and a presigned
+            # URL has no key header at all): it must be the admitted caller's, never the
+            # client's.
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = str(wire.caller_arn).split(":")[4]
             if wire.body_for_moto is not None:
                 environ["wsgi.input"] = io.BytesIO(wire.body_for_moto)
                 environ["CONTENT_LENGTH"] = str(len(wire.body_for_moto))

@@ -34,6 +34,12 @@ class SigV4aNotSupported(ValueError):
     """The request is signed with SigV4a (multi-region, ECDSA), which the local AWS refuses."""
 
 
+class SigV2NotSupported(ValueError):
+    """The request is signed with Signature Version 2, which S3 refuses for buckets created
+    after June 24, 2020 (https://docs.aws.amazon.com/AmazonS3/latest/API/Appendix-Sigv2.html)
+    — every bucket of the local AWS is such a bucket."""
+
+
 @dataclass(frozen=True)
 class SignedRequest:
     """What the client says it signed, and with which key."""
@@ -83,6 +89,12 @@ def parse(headers: Mapping[str, str], raw_query: str) -> SignedRequest | None:
     token = _header(headers, "x-amz-security-token")
     if (authorization or "").startswith(SIGV4A) or SIGV4A in raw_query:
         raise SigV4aNotSupported(f"{SIGV4A} (SigV4a) signatures are not supported")
+    query_keys = {key for key, _ in _query_pairs(raw_query)}
+    if (authorization or "").startswith("AWS ") or {"AWSAccessKeyId", "Signature"} <= query_keys:
+        raise SigV2NotSupported(
+            "The authorization mechanism you have provided is not supported. "
+            f"Please use {ALGORITHM}."
+        )
     if authorization:
         if not authorization.startswith(ALGORITHM + " "):
             raise MalformedAuthorization(
