@@ -106,6 +106,7 @@ def _delete_objects(
     if denied:
         wire.delete_errors = s3_rules.denied_errors(denied)
         wire.body_for_moto = s3_rules.without(request, denied)
+        wire.nothing_for_moto = len(denied) == len(request.entries)
 
 
 def _missing_key_rule(

@@ -205,8 +205,21 @@ class RecordingApp:
     def _serve(
         self, environ: dict[str, Any], start_response: StartResponse, wire: WireRequest
     ) -> list[bytes]:
+        from crosstrack.local.s3_rules import merge_delete_result
+
         if not wire.delete_errors:
             return list(self.inner(environ, start_response))
+        if wire.nothing_for_moto:
+            body = merge_delete_result(b"", wire.delete_errors)
+            start_response(
+                "200 OK",
+                [
+                    ("Content-Type", "application/xml"),
+                    ("Content-Length", str(len(body))),
+                    ("x-amz-request-id", wire.request_id),
+                ],
+            )
+            return [body]
         # DeleteObjects with refused keys: add their <Error> entries to moto's DeleteResult.
         captured: dict[str, Any] = {}
 
@@ -215,8 +228,6 @@ class RecordingApp:
             return lambda data: None
 
         moto_body = b"".join(self.inner(environ, capture))
-        from crosstrack.local.s3_rules import merge_delete_result
-
         merged = merge_delete_result(moto_body, wire.delete_errors)
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(merged))))

@@ -36,6 +36,7 @@ class WireRequest:
     # <Error> entries to add to moto's DeleteResult.
     body_for_moto: bytes | None = None
     delete_errors: bytes = b""
+    nothing_for_moto: bool = False  # every key was refused: S3's answer needs no moto
 
     def header_map(self) -> dict[str, str]:
         merged: dict[str, str] = {}
