@@ -361,3 +361,19 @@ def test_a_client_cannot_pick_moto_s_account(world: World) -> None:
     s3.meta.events.register("before-sign.s3.ListBuckets", pick_account_b)
     names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert BUCKET in names  # account A's bucket list, not B's
+
+
+def test_other_services_and_identity_provider_logins_are_not_supported(world: World) -> None:
+    with pytest.raises(ClientError) as refused:
+        world.client("operator", "dynamodb").list_tables()
+    assert refused.value.response["Error"]["Code"] == "UnknownOperationException"
+    assert "not supported by the local AWS" in refused.value.response["Error"]["Message"]
+    sts = world.client("operator", "sts")
+    with pytest.raises(ClientError) as refused:
+        sts.assume_role_with_web_identity(
+            RoleArn="arn:aws:iam::111111111111:role/any",
+            RoleSessionName="web",
+            WebIdentityToken="token-from-an-idp",
+        )
+    assert refused.value.response["Error"]["Code"] == "InvalidAction"
+    assert world.audit()[-1]["reason"] == "not supported by the local AWS"

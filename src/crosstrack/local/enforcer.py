@@ -291,6 +291,12 @@ class Enforcer:
         ):
             enforce_s3.admit_form_upload(self, wire)
             return
+        if scope_service is None:
+            # Unsigned by design: STS's identity-provider logins (moto would route them).
+            action = operations.query_params(wire.raw_query, wire.body, headers).get("Action")
+            reason = operation_actions.unsupported_reason("sts", str(action))
+            if action in ("AssumeRoleWithSAML", "AssumeRoleWithWebIdentity") and reason:
+                raise self.unsupported(wire, "sts", f"sts:{action} ({reason})")
         caller, signed = self.authenticate(wire, fmt)
         service = operations.SERVED.get(signed.service)
         if service is None:
