@@ -377,3 +377,54 @@ def test_other_services_and_identity_provider_logins_are_not_supported(world: Wo
         )
     assert refused.value.response["Error"]["Code"] == "InvalidAction"
     assert world.audit()[-1]["reason"] == "not supported by the local AWS"
+
+
+@pytest.mark.parametrize(
+    ("service", "call"),
+    [
+        ("s3", lambda c: c.list_buckets()),
+        ("sts", lambda c: c.get_caller_identity()),
+        ("iam", lambda c: c.list_roles()),
+        ("lambda", lambda c: c.list_functions()),
+        ("logs", lambda c: c.describe_log_groups()),
+        ("cloudwatch", lambda c: c.describe_alarms()),
+        ("scheduler", lambda c: c.list_schedules()),
+        ("sqs", lambda c: c.list_queues()),
+        ("kms", lambda c: c.list_keys()),
+        ("events", lambda c: c.list_rules()),
+        ("sns", lambda c: c.list_topics()),
+    ],
+)
+def test_every_served_service_is_served_by_moto_once_admitted(
+    world: World, service: str, call: Any
+) -> None:
+    call(world.client("operator", service))
+
+
+def test_a_lambda_function_can_be_created(world: World) -> None:
+    import io
+    import zipfile
+
+    iam = world.client("operator", "iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = iam.create_role(RoleName="closed-world-fn", AssumeRolePolicyDocument=json.dumps(trust))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("h.py", "def h(event, context):\n    return 1\n")
+    created = world.client("operator", "lambda").create_function(
+        FunctionName="closed-world-fn",
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="h.h",
+        Code={"ZipFile": archive.getvalue()},
+    )
+    assert created["FunctionName"] == "closed-world-fn"

@@ -378,4 +378,5 @@ class Enforcer:
 
 def _moto_service(response: Any) -> str:
     name = str(getattr(response, "service_name", "") or "")
-    return {"monitoring": "cloudwatch"}.get(name, name)
+    # moto's own names where they differ from botocore's (moto/awslambda/responses.py).
+    return {"monitoring": "cloudwatch", "awslambda": "lambda"}.get(name, name)

@@ -101,12 +101,14 @@ class KeyLocks:
             return self._locks.setdefault(path, threading.Lock())
 
 
-def _s3_object_write(method: str, path: str, authorization: str) -> bool:
-    if method not in ("PUT", "POST", "DELETE"):
-        return False
-    scope = authorization.partition("Credential=")[2].split(",", 1)[0].split("/")
-    is_s3 = len(scope) >= 4 and scope[3] == "s3"
-    return is_s3 and len([part for part in path.split("/") if part]) >= 2
+def _s3_object_write(wire: WireRequest) -> str | None:
+    """The object an admitted S3 write acts on (as ``bucket/key``), else ``None``."""
+    found = wire.admitted
+    if wire.method not in ("PUT", "POST", "DELETE") or getattr(found, "service", "") != "s3":
+        return None
+    params = getattr(found, "params", {})
+    key = params.get("Key")
+    return f"{params.get('Bucket')}/{key}" if key else None
 
 
 class RecordingApp:
@@ -146,14 +148,15 @@ class RecordingApp:
             if wire.body_for_moto is not None:
                 environ["wsgi.input"] = io.BytesIO(wire.body_for_moto)
                 environ["CONTENT_LENGTH"] = str(len(wire.body_for_moto))
-                for header in ("HTTP_CONTENT_MD5", "HTTP_X_AMZ_CHECKSUM_CRC32"):
-                    environ.pop(header, None)
+                # The checksums were of the body the client sent, not of this one.
+                for header in [k for k in environ if k.startswith("HTTP_X_AMZ_CHECKSUM_")]:
+                    environ.pop(header)
+                environ.pop("HTTP_CONTENT_MD5", None)
             # moto builds the whole response before returning; materialise it while the
             # request context is still set.
-            if _s3_object_write(
-                wire.method, wire.raw_path, str(environ.get("HTTP_AUTHORIZATION", ""))
-            ):
-                with self.locks.for_path(wire.raw_path):
+            target = _s3_object_write(wire)
+            if target is not None:
+                with self.locks.for_path(target):
                     return self._serve(environ, start_response, wire)
             return self._serve(environ, start_response, wire)
         finally:
