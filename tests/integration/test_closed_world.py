@@ -428,3 +428,30 @@ def test_a_lambda_function_can_be_created(world: World) -> None:
         Code={"ZipFile": archive.getvalue()},
     )
     assert created["FunctionName"] == "closed-world-fn"
+
+
+def test_a_signed_post_policy_upload_is_put_object_on_its_key(world: World) -> None:
+    pool = urllib3.PoolManager(ca_certs=str(world.aws.ca_bundle))
+    for who, expected in (("lister", 403), ("operator", 204)):
+        s3 = world.client(who, "s3", signature_version="s3v4")
+        post = s3.generate_presigned_post(BUCKET, "form.txt", ExpiresIn=300)
+        fields = {**post["fields"], "file": ("form.txt", b"from a form")}
+        response = pool.request("POST", post["url"], fields=fields)
+        assert response.status == expected, response.data
+    stored = world.client("operator", "s3").get_object(Bucket=BUCKET, Key="form.txt")
+    assert stored["Body"].read() == b"from a form"
+    decided = [e for e in world.audit() if e.get("resource") == f"arn:aws:s3:::{BUCKET}/form.txt"]
+    assert [(e["action"], e["decision"]) for e in decided[:2]] == [
+        ("s3:PutObject", "implicitDeny"),
+        ("s3:PutObject", "allowed"),
+    ]
+
+
+def test_a_post_policy_with_a_forged_signature_is_not_implemented(world: World) -> None:
+    s3 = world.client("operator", "s3", signature_version="s3v4")
+    post = s3.generate_presigned_post(BUCKET, KEY, ExpiresIn=300)
+    fields = {**post["fields"], "x-amz-signature": "0" * 64, "file": ("f", b"overwritten")}
+    pool = urllib3.PoolManager(ca_certs=str(world.aws.ca_bundle))
+    response = pool.request("POST", post["url"], fields=fields)
+    assert (response.status, _code(response)) == (501, "NotImplemented")
+    assert world.object() == ORIGINAL
