@@ -10,6 +10,7 @@ test) sees every decision as it happens.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -21,7 +22,9 @@ class AuditLog:
         self.path = path
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(exist_ok=True)
+        # Owner only: the log names principals, keys' owners and request details.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        path.chmod(0o600)
 
     def append(self, entry: Mapping[str, Any]) -> None:
         line = json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n"

@@ -113,7 +113,12 @@ class Problem(enum.Enum):
     EXPIRED_TOKEN = "expired session token"  # noqa: S105 - a problem name, not a secret
     BAD_SIGNATURE = "signature mismatch"
     PRESIGN_EXPIRED = "presigned URL expired"
+    PRESIGN_PARAMETERS = "invalid presigned URL parameters"
     ACCESS_DENIED = "access denied"
+    UNSUPPORTED = "not supported by the local AWS"
+    SIGV2 = "signature version 2"
+    SKEWED = "request time too skewed"
+    TOO_LARGE = "request body too large"
 
 
 _SIG_MESSAGE = (
@@ -175,6 +180,31 @@ _TABLE: dict[tuple[Problem, Family], tuple[int, str, str | None]] = {
     (Problem.BAD_SIGNATURE, Family.REST_JSON): (403, "InvalidSignatureException", _SIG_MESSAGE),
     (Problem.BAD_SIGNATURE, Family.S3): (403, "SignatureDoesNotMatch", _S3_SIG_MESSAGE),
     (Problem.PRESIGN_EXPIRED, Family.S3): (403, "AccessDenied", "Request has expired"),
+    (Problem.PRESIGN_PARAMETERS, Family.S3): (400, "AuthorizationQueryParametersError", None),
+    # A request the local AWS does not serve: the answer each protocol gives an unknown
+    # operation (https://smithy.io/2.0/aws/protocols/, "Unknown operations").
+    (Problem.UNSUPPORTED, Family.QUERY): (400, "InvalidAction", None),
+    (Problem.UNSUPPORTED, Family.JSON): (400, "UnknownOperationException", None),
+    (Problem.UNSUPPORTED, Family.REST_JSON): (404, "UnknownOperationException", None),
+    (Problem.UNSUPPORTED, Family.S3): (501, "NotImplemented", None),
+    (Problem.SIGV2, Family.QUERY): (400, "InvalidAction", None),
+    (Problem.SIGV2, Family.JSON): (400, "UnknownOperationException", None),
+    (Problem.SIGV2, Family.REST_JSON): (404, "UnknownOperationException", None),
+    (Problem.SIGV2, Family.S3): (400, "InvalidRequest", None),
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-troubleshooting.html
+    # (a request more than 15 minutes off the server's clock).
+    (Problem.SKEWED, Family.QUERY): (403, "SignatureDoesNotMatch", None),
+    (Problem.SKEWED, Family.JSON): (400, "InvalidSignatureException", None),
+    (Problem.SKEWED, Family.REST_JSON): (403, "InvalidSignatureException", None),
+    (Problem.SKEWED, Family.S3): (
+        403,
+        "RequestTimeTooSkewed",
+        "The difference between the request time and the current time is too large.",
+    ),
+    (Problem.TOO_LARGE, Family.QUERY): (413, "RequestEntityTooLarge", None),
+    (Problem.TOO_LARGE, Family.JSON): (413, "RequestEntityTooLargeException", None),
+    (Problem.TOO_LARGE, Family.REST_JSON): (413, "RequestEntityTooLargeException", None),
+    (Problem.TOO_LARGE, Family.S3): (400, "EntityTooLarge", None),
     (Problem.ACCESS_DENIED, Family.QUERY): (403, "AccessDenied", None),
     (Problem.ACCESS_DENIED, Family.JSON): (400, "AccessDeniedException", None),
     (Problem.ACCESS_DENIED, Family.REST_JSON): (403, "AccessDeniedException", None),
@@ -188,6 +218,11 @@ def error(service: str, problem: Problem, request_id: str, message: str = "") ->
     key = (problem, fam) if (problem, fam) in _TABLE else (problem, Family.S3)
     status, code, fixed = _TABLE[key]
     return AwsErrorResponse(service, status, code, fixed or message, request_id)
+
+
+def s3_error(status: int, code: str, message: str, request_id: str) -> AwsErrorResponse:
+    """An S3 error with its own code (payload checks: BadDigest, XAmzContentSHA256Mismatch…)."""
+    return AwsErrorResponse("s3", status, code, message, request_id)
 
 
 def validation_error(service: str, message: str, request_id: str) -> AwsErrorResponse:

@@ -99,7 +99,9 @@ class LocalAWS:
                         "(--port N, or 0 for any free port)"
                     )
             engine = self._engine or load_engine()
-            self.workdir.mkdir(parents=True, exist_ok=True)
+            # The work directory holds the operator's secret and the audit log: owner only.
+            self.workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.workdir.chmod(0o700)
             for name in _STATE_DIRS:
                 shutil.rmtree(self.workdir / name, ignore_errors=True)
             self.audit_log.unlink(missing_ok=True)

@@ -25,6 +25,7 @@ class Profiles:
 
 def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a file that already existed
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
 
@@ -44,7 +45,8 @@ def write(
     in ~/.aws/cli/cache keyed by role ARN and session name, and a session from a previous
     run of the emulator no longer exists.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
     s3_block = "s3 =\n    addressing_style = path\n"
     common = f"region = {REGION}\nendpoint_url = {endpoint}\nca_bundle = {ca_bundle}\n{s3_block}"
     config = (

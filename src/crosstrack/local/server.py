@@ -16,6 +16,7 @@ import queue
 import socket
 import ssl
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -35,15 +36,47 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
+# The largest request body the local AWS accepts (documented in docs/local-aws.md): larger
+# S3 objects go up as a multipart upload, as in AWS (a single PUT there is at most 5 GB).
+MAX_BODY_BYTES = 64 * 1024 * 1024
+_READ_SIZE = 1024 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The request body is over :data:`MAX_BODY_BYTES`; it was not read whole."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__(f"request body over {MAX_BODY_BYTES} bytes")
+        self.size = size
+
+
+def _read_body(environ: dict[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused with :class:`BodyTooLarge` before it is buffered past
+    ``limit`` (a declared Content-Length is refused before anything is read)."""
     stream = environ.get("wsgi.input")
     if stream is None:
         return b""
     length = environ.get("CONTENT_LENGTH")
     if length:
-        return bytes(stream.read(int(length)))
-    if environ.get("wsgi.input_terminated"):  # chunked transfer, de-chunked by werkzeug
-        return bytes(stream.read())
+        try:
+            size = int(length)
+        except ValueError:
+            raise BodyTooLarge(None) from None
+        if size > limit or size < 0:
+            raise BodyTooLarge(size)
+        return bytes(stream.read(size))
+    if environ.get("wsgi.input_terminated"):  # chunked transfer, de-chunked by the server
+        chunks = []
+        total = 0
+        while True:
+            chunk = stream.read(_READ_SIZE)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > limit:
+                raise BodyTooLarge(None)
+            chunks.append(chunk)
+        return b"".join(chunks)
     return b""
 
 
@@ -74,12 +107,14 @@ class KeyLocks:
             return self._locks.setdefault(path, threading.Lock())
 
 
-def _s3_object_write(method: str, path: str, authorization: str) -> bool:
-    if method not in ("PUT", "POST", "DELETE"):
-        return False
-    scope = authorization.partition("Credential=")[2].split(",", 1)[0].split("/")
-    is_s3 = len(scope) >= 4 and scope[3] == "s3"
-    return is_s3 and len([part for part in path.split("/") if part]) >= 2
+def _s3_object_write(wire: WireRequest) -> str | None:
+    """The object an admitted S3 write acts on (as ``bucket/key``), else ``None``."""
+    found = wire.admitted
+    if wire.method not in ("PUT", "POST", "DELETE") or getattr(found, "service", "") != "s3":
+        return None
+    params = getattr(found, "params", {})
+    key = params.get("Key")
+    return f"{params.get('Bucket')}/{key}" if key else None
 
 
 class RecordingApp:
@@ -100,9 +135,41 @@ class RecordingApp:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found\n"]
         self.counter.increment()
-        body = _read_body(environ)
+        try:
+            body = _read_body(environ)
+        except BodyTooLarge as too_large:
+            return self._too_large(environ, start_response, too_large)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        wire = self._wire(environ, body)
+        token = CURRENT.set(wire)
+        try:
+            refusal = self._admit(wire)
+            if refusal is not None:
+                return list(refusal(environ, start_response))
+            # moto picks the account from this header before the access key (and a presigned
+            # URL has no key header at all): it must be the admitted caller's, never the
+            # client's.
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = str(wire.caller_arn).split(":")[4]
+            if wire.body_for_moto is not None:
+                environ["wsgi.input"] = io.BytesIO(wire.body_for_moto)
+                environ["CONTENT_LENGTH"] = str(len(wire.body_for_moto))
+                # The checksums were of the body the client sent, not of this one.
+                for header in [k for k in environ if k.startswith("HTTP_X_AMZ_CHECKSUM_")]:
+                    environ.pop(header)
+                environ.pop("HTTP_CONTENT_MD5", None)
+            # moto builds the whole response before returning; materialise it while the
+            # request context is still set.
+            target = _s3_object_write(wire)
+            if target is not None:
+                with self.locks.for_path(target):
+                    return self._serve(environ, start_response, wire)
+            return self._serve(environ, start_response, wire)
+        finally:
+            CURRENT.reset(token)
+
+    def _wire(self, environ: dict[str, Any], body: bytes) -> WireRequest:
+        path = str(environ.get("PATH_INFO", ""))
         raw_uri = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or path)
         raw_path, _, raw_query = raw_uri.partition("?")
         headers = [
@@ -115,7 +182,11 @@ class RecordingApp:
                 headers.append((name, str(environ[key])))
         if "Content-Length" in dict(headers) and not body and environ.get("HTTP_TRANSFER_ENCODING"):
             headers = [h for h in headers if h[0] != "Content-Length"]
-        wire = WireRequest(
+        try:
+            port = int(environ.get("SERVER_PORT") or 0)
+        except ValueError:
+            port = 0
+        return WireRequest(
             method=str(environ.get("REQUEST_METHOD", "GET")),
             raw_path=raw_path or "/",
             raw_query=raw_query or str(environ.get("QUERY_STRING", "")),
@@ -123,19 +194,95 @@ class RecordingApp:
             body=body,
             secure=self.secure,
             source_ip=str(environ.get("REMOTE_ADDR", HOST)),
+            listener_port=port,
         )
-        token = CURRENT.set(wire)
+
+    def _admit(self, wire: WireRequest) -> WsgiApp | None:
+        """None to let moto serve the request, or the AWS error that refuses it."""
+        from crosstrack.local.denials import AwsErrorResponse
+        from crosstrack.local.enforcer import active
+
+        enforcer = active()
+        if enforcer is None:  # no enforcement layer: serve nothing (fail closed)
+            return _plain(503, "the local AWS is not running")
         try:
-            # moto builds the whole response before returning; materialise it while the
-            # request context is still set.
-            if _s3_object_write(
-                wire.method, wire.raw_path, str(environ.get("HTTP_AUTHORIZATION", ""))
-            ):
-                with self.locks.for_path(wire.raw_path):
-                    return list(self.inner(environ, start_response))
+            enforcer.admit(wire)
+        except AwsErrorResponse as refusal:
+            return refusal
+        return None
+
+    def _serve(
+        self, environ: dict[str, Any], start_response: StartResponse, wire: WireRequest
+    ) -> list[bytes]:
+        from crosstrack.local.s3_rules import merge_delete_result
+
+        if not wire.delete_errors:
             return list(self.inner(environ, start_response))
-        finally:
-            CURRENT.reset(token)
+        if wire.nothing_for_moto:
+            body = merge_delete_result(b"", wire.delete_errors)
+            start_response(
+                "200 OK",
+                [
+                    ("Content-Type", "application/xml"),
+                    ("Content-Length", str(len(body))),
+                    ("x-amz-request-id", wire.request_id),
+                ],
+            )
+            return [body]
+        # DeleteObjects with refused keys: add their <Error> entries to moto's DeleteResult.
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        moto_body = b"".join(self.inner(environ, capture))
+        merged = merge_delete_result(moto_body, wire.delete_errors)
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(merged))))
+        start_response(captured["status"], headers)
+        return [merged]
+
+    def _too_large(
+        self, environ: dict[str, Any], start_response: StartResponse, too_large: BodyTooLarge
+    ) -> Iterable[bytes]:
+        from crosstrack.local import denials, sigv4
+        from crosstrack.local.enforcer import active
+
+        headers = {
+            key[5:].replace("_", "-").lower(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        service = sigv4.scope_service(headers, str(environ.get("QUERY_STRING", ""))) or "s3"
+        message = (
+            "Your proposed upload exceeds the maximum allowed size"
+            if service == "s3"
+            else f"Request must be smaller than {MAX_BODY_BYTES} bytes"
+        )
+        error = denials.error(service, denials.Problem.TOO_LARGE, str(uuid.uuid4()), message)
+        enforcer = active()
+        if enforcer is not None:
+            enforcer.decider.reject(
+                request_id=error.request_id,
+                via="https" if self.secure else "http",
+                reason=denials.Problem.TOO_LARGE.value,
+                detail={"size": too_large.size, "limit": MAX_BODY_BYTES},
+            )
+
+        def closing(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            # The body was not read: the connection cannot carry another request.
+            return start_response(status, [*headers, ("Connection", "close")], *args)
+
+        return list(error(environ, closing))
+
+
+def _plain(status: int, text: str) -> WsgiApp:
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        start_response(f"{status} Unavailable", [("Content-Type", "text/plain")])
+        return [text.encode() + b"\n"]
+
+    return app
 
 
 # Terraform runs 10 operations at once by default, the Lambda runner and the scheduler add

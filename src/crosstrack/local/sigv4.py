@@ -23,8 +23,21 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _WHITESPACE = re.compile(r"\s+")
 
 
+SIGV4A = "AWS4-ECDSA-P256-SHA256"
+
+
 class MalformedAuthorization(ValueError):
     """The request claims SigV4 but its authorization data cannot be parsed."""
+
+
+class SigV4aNotSupported(ValueError):
+    """The request is signed with SigV4a (multi-region, ECDSA), which the local AWS refuses."""
+
+
+class SigV2NotSupported(ValueError):
+    """The request is signed with Signature Version 2, which S3 refuses for buckets created
+    after June 24, 2020 (https://docs.aws.amazon.com/AmazonS3/latest/API/Appendix-Sigv2.html)
+    — every bucket of the local AWS is such a bucket."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,14 @@ def parse(headers: Mapping[str, str], raw_query: str) -> SignedRequest | None:
     """
     authorization = _header(headers, "authorization")
     token = _header(headers, "x-amz-security-token")
+    if (authorization or "").startswith(SIGV4A) or SIGV4A in raw_query:
+        raise SigV4aNotSupported(f"{SIGV4A} (SigV4a) signatures are not supported")
+    query_keys = {key for key, _ in _query_pairs(raw_query)}
+    if (authorization or "").startswith("AWS ") or {"AWSAccessKeyId", "Signature"} <= query_keys:
+        raise SigV2NotSupported(
+            "The authorization mechanism you have provided is not supported. "
+            f"Please use {ALGORITHM}."
+        )
     if authorization:
         if not authorization.startswith(ALGORITHM + " "):
             raise MalformedAuthorization(
@@ -117,7 +138,7 @@ def parse(headers: Mapping[str, str], raw_query: str) -> SignedRequest | None:
                 amz_date=query["X-Amz-Date"],
                 session_token=query.get("X-Amz-Security-Token"),
                 presigned=True,
-                expires_seconds=int(query.get("X-Amz-Expires", "604800")),
+                expires_seconds=int(query["X-Amz-Expires"]),
             )
         except (KeyError, ValueError) as exc:
             raise MalformedAuthorization(f"presigned URL lacks or garbles {exc}") from None
@@ -167,6 +188,20 @@ def _uri_candidates(raw_path: str, service: str) -> list[str]:
     twice = quote(path, safe="/~")
     ordered = [path, once] if service == "s3" else [twice, quote(once, safe="/~"), path]
     return list(dict.fromkeys(ordered))
+
+
+def scope(signed: SignedRequest) -> str:
+    return f"{signed.scope_date}/{signed.region}/{signed.service}/aws4_request"
+
+
+def scope_service(headers: Mapping[str, str], raw_query: str) -> str | None:
+    """The service a request is signed for (its credential scope), without verifying."""
+    authorization = _header(headers, "authorization") or ""
+    credential = authorization.partition("Credential=")[2].split(",", 1)[0]
+    if not credential:
+        credential = dict(_query_pairs(raw_query)).get("X-Amz-Credential", "")
+    parts = credential.split("/")
+    return parts[3] if len(parts) == 5 else None
 
 
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:

@@ -49,7 +49,8 @@ def generate(directory: Path, *, now: dt.datetime | None = None) -> TlsFiles:
     names 127.0.0.1 and localhost as subject alternative names, the only names clients
     use, and is valid for server authentication only.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
     start = (now or dt.datetime.now(dt.UTC)) - _CLOCK_SKEW
     end = start + _VALIDITY + _CLOCK_SKEW
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -26,6 +27,16 @@ class WireRequest:
     # (action, resource) pairs already decided for this request: moto may ask twice.
     decided: set[tuple[str, str]] = field(default_factory=set)
     caller_arn: str | None = None
+    # The port of the listener the request came in on (its Host must name it).
+    listener_port: int = 0
+    # The operation the enforcement layer admitted (operations.Classified); moto may serve
+    # nothing else.
+    admitted: Any = None
+    # DeleteObjects with keys the caller may not delete: the body moto gets instead, and the
+    # <Error> entries to add to moto's DeleteResult.
+    body_for_moto: bytes | None = None
+    delete_errors: bytes = b""
+    nothing_for_moto: bool = False  # every key was refused: S3's answer needs no moto
 
     def header_map(self) -> dict[str, str]:
         merged: dict[str, str] = {}

@@ -112,4 +112,15 @@ def test_unsigned_request_parses_as_none() -> None:
 
 def test_other_algorithms_are_rejected_clearly() -> None:
     with pytest.raises(sigv4.MalformedAuthorization, match="only AWS4-HMAC-SHA256"):
+        sigv4.parse({"Authorization": "HMAC AKIA:abc"}, "")
+
+
+def test_signature_version_2_and_sigv4a_are_told_apart() -> None:
+    with pytest.raises(sigv4.SigV2NotSupported, match="Please use AWS4-HMAC-SHA256"):
         sigv4.parse({"Authorization": "AWS AKIA:abc"}, "")
+    with pytest.raises(sigv4.SigV2NotSupported):
+        sigv4.parse({}, "AWSAccessKeyId=AKIA&Signature=x&Expires=1")
+    with pytest.raises(sigv4.SigV4aNotSupported):
+        sigv4.parse(
+            {"Authorization": "AWS4-ECDSA-P256-SHA256 Credential=AKIA/20260101/s3/aws4_request"}, ""
+        )

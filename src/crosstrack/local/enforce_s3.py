@@ -1,0 +1,239 @@
+"""Deciding an S3 request: every action it needs (s3_rules.py), bucket policies, the
+missing-key rule, SSE-KMS key policies, DeleteObjects per key, and browser POST uploads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crosstrack.local import actions, denials, form_upload, policies, s3_rules
+from crosstrack.local.accounts import PARTITION
+from crosstrack.local.denials import Problem
+from crosstrack.local.operations import Classified
+from crosstrack.local.principals import Caller
+from crosstrack.local.wire import WireRequest
+
+if TYPE_CHECKING:
+    from crosstrack.local.enforcer import Enforcer
+
+
+def enforce(
+    enforcer: Enforcer, wire: WireRequest, caller: Caller, region: str, found: Classified
+) -> None:
+    headers = wire.header_map()
+    if found.operation == "DeleteObjects":
+        _delete_objects(enforcer, wire, caller, region, found)
+        return
+    needs = s3_rules.needs(found, headers)
+    if isinstance(needs, str):
+        raise enforcer.refuse(wire, "s3", Problem.MALFORMED_AUTH, needs)
+    for need in needs:
+        decide(enforcer, wire, caller, region=region, need=need, operation=found.operation)
+
+
+def decide(
+    enforcer: Enforcer,
+    wire: WireRequest,
+    caller: Caller,
+    *,
+    region: str,
+    need: s3_rules.Need,
+    operation: str,
+) -> bool:
+    """Ask the engine about one need; raise the S3 AccessDenied unless it is allowed."""
+    verdict_ok, error = _ask(enforcer, wire, caller, region, need)
+    if error is not None:
+        raise error
+    if need.bucket and need.key and need.note is None:
+        if operation in ("GetObject", "HeadObject"):
+            _missing_key_rule(enforcer, wire, caller, region, bucket=need.bucket, key=need.key)
+            _kms_for_read(enforcer, wire, caller, region, bucket=need.bucket, key=need.key)
+        if need.action == "s3:PutObject":
+            _kms_for_write(enforcer, wire, caller, region, need.bucket)
+    return verdict_ok
+
+
+def _ask(
+    enforcer: Enforcer, wire: WireRequest, caller: Caller, region: str, need: s3_rules.Need
+) -> tuple[bool, denials.AwsErrorResponse | None]:
+    bucket = need.bucket
+    owner = (policies.bucket_account(bucket) if bucket else None) or caller.account
+    query = dict(_pairs(wire.raw_query))
+    context = enforcer.base_context(wire, caller, region, owner)
+    context.update(actions.s3_context(need.action[3:], query, wire.header_map()))
+    context["s3:ResourceAccount"] = owner
+    context["s3:signatureversion"] = "AWS4-HMAC-SHA256"
+    context["s3:authType"] = "REST-QUERY-STRING" if "X-Amz-Signature" in query else "REST-HEADER"
+    bucket_policy = policies.bucket_policy(bucket) if bucket else None
+    question = enforcer.question(
+        caller,
+        need.action,
+        resource=need.resource,
+        resource_account=owner,
+        context=context,
+        resource_policy=bucket_policy,
+    )
+    verdict = enforcer.ask(wire, question, note=need.note)
+    if not verdict.allowed:
+        return False, enforcer.deny("s3", wire, caller, question, verdict)
+    wire.decided.add((need.action, need.resource))
+    return True, None
+
+
+def _pairs(raw_query: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(raw_query, keep_blank_values=True)
+
+
+def _delete_objects(
+    enforcer: Enforcer, wire: WireRequest, caller: Caller, region: str, found: Classified
+) -> None:
+    """DeleteObjects: s3:DeleteObject (or s3:DeleteObjectVersion with a VersionId) per key;
+    S3 answers 200 with an AccessDenied entry for each key refused
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html)."""
+    request = s3_rules.parse_delete(wire.body)
+    if request is None:
+        enforcer.reject(wire, Problem.MALFORMED_AUTH, "DeleteObjects body: MalformedXML")
+        raise denials.s3_error(400, "MalformedXML", s3_rules.MALFORMED_XML, wire.request_id)
+    bucket = str(found.params["Bucket"])
+    denied = []
+    for entry in request.entries:
+        action = "s3:DeleteObjectVersion" if entry.version_id else "s3:DeleteObject"
+        need = s3_rules.Need(action, bucket, entry.key, note="DeleteObjects")
+        allowed, _ = _ask(enforcer, wire, caller, region, need)
+        if not allowed:
+            denied.append(entry)
+    if denied:
+        wire.delete_errors = s3_rules.denied_errors(denied)
+        wire.body_for_moto = s3_rules.without(request, denied)
+        wire.nothing_for_moto = len(denied) == len(request.entries)
+
+
+def _missing_key_rule(
+    enforcer: Enforcer, wire: WireRequest, caller: Caller, region: str, *, bucket: str, key: str
+) -> None:
+    """A missing key reads as 404 only to a caller allowed s3:ListBucket, else 403.
+
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
+    (Permissions): without s3:ListBucket S3 does not reveal whether the key exists.
+    """
+    found = policies.bucket(bucket)
+    if found is None or key in found.keys:
+        return
+    owner = policies.bucket_account(bucket) or caller.account
+    context = enforcer.base_context(wire, caller, region, owner)
+    context["s3:ResourceAccount"] = owner
+    question = enforcer.question(
+        caller,
+        "s3:ListBucket",
+        resource=s3_rules.s3_arn(bucket, None),
+        resource_account=owner,
+        context=context,
+        resource_policy=policies.bucket_policy(bucket),
+    )
+    verdict = enforcer.ask(wire, question, note=f"GetObject on missing key {key!r}")
+    if not verdict.allowed:
+        raise denials.error("s3", Problem.ACCESS_DENIED, wire.request_id, "Access Denied")
+
+
+def _kms_question(
+    enforcer: Enforcer,
+    wire: WireRequest,
+    caller: Caller,
+    *,
+    region: str,
+    bucket: str,
+    key_id: str,
+    action: str,
+) -> None:
+    owner = policies.bucket_account(bucket) or caller.account
+    kms_key = policies.kms_key(owner, key_id, region)
+    if kms_key is None:
+        return  # moto answers KMS.NotFoundException itself
+    context = enforcer.base_context(wire, caller, region, kms_key.account_id)
+    context["kms:ViaService"] = f"s3.{region}.amazonaws.com"
+    context["kms:CallerAccount"] = caller.account
+    context["kms:EncryptionContext:aws:s3:arn"] = f"arn:{PARTITION}:s3:::{bucket}"
+    question = enforcer.question(
+        caller,
+        action,
+        resource=kms_key.arn,
+        resource_account=kms_key.account_id,
+        context=context,
+        resource_policy=policies.key_policy(kms_key),
+    )
+    verdict = enforcer.ask(wire, question, note="SSE-KMS object in S3")
+    if not verdict.allowed:
+        raise enforcer.deny("s3", wire, caller, question, verdict)
+
+
+def _kms_for_write(
+    enforcer: Enforcer, wire: WireRequest, caller: Caller, region: str, bucket: str
+) -> None:
+    headers = wire.header_map()
+    algorithm = headers.get("x-amz-server-side-encryption")
+    key_id = headers.get("x-amz-server-side-encryption-aws-kms-key-id")
+    if algorithm is None:
+        found = policies.bucket(bucket)
+        encryption = getattr(found, "encryption", None) or {}
+        algorithm = find_key(encryption, "SSEAlgorithm")
+        key_id = find_key(encryption, "KMSMasterKeyID")
+    if algorithm and algorithm.startswith("aws:kms") and key_id:
+        _kms_question(
+            enforcer,
+            wire,
+            caller,
+            region=region,
+            bucket=bucket,
+            key_id=key_id,
+            action="kms:GenerateDataKey",
+        )
+
+
+def _kms_for_read(
+    enforcer: Enforcer, wire: WireRequest, caller: Caller, region: str, *, bucket: str, key: str
+) -> None:
+    found = policies.bucket(bucket)
+    stored = found.keys.get(key) if found is not None else None
+    if stored is None or not str(stored.encryption or "").startswith("aws:kms"):
+        return
+    if stored.kms_key_id:
+        _kms_question(
+            enforcer,
+            wire,
+            caller,
+            region=region,
+            bucket=bucket,
+            key_id=stored.kms_key_id,
+            action="kms:Decrypt",
+        )
+
+
+def find_key(node: object, name: str) -> str | None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == name and isinstance(value, str):
+                return value
+            found = find_key(value, name)
+            if found:
+                return found
+    if isinstance(node, list):
+        for item in node:
+            found = find_key(item, name)
+            if found:
+                return found
+    return None
+
+
+def admit_form_upload(enforcer: Enforcer, wire: WireRequest) -> None:
+    """A browser POST upload: admitted only with a valid POST-policy signature, as
+    s3:PutObject on the key (form_upload.py); anything else is NotImplemented."""
+    checked = form_upload.verify(wire, enforcer.decider.clock())
+    if isinstance(checked, str):
+        raise enforcer.unsupported(wire, "s3", f"S3 POST upload ({checked})")
+    caller, form = checked
+    found = Classified("s3", "PutObject", "rest-xml", {"Bucket": form.bucket, "Key": form.key})
+    wire.admitted = found
+    wire.caller_arn = caller.arn
+    need = s3_rules.Need("s3:PutObject", form.bucket, form.key)
+    decide(enforcer, wire, caller, region=form.region, need=need, operation="PutObject")

@@ -1,0 +1,285 @@
+"""Deciding a request to IAM, STS, Lambda, KMS, Logs, CloudWatch, Scheduler, EventBridge,
+SQS or SNS: its actions (operation_actions.py) on its resources (service_resources.py),
+with the resource policies that govern them, AssumeRole's trust rules and iam:PassRole."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from crosstrack.local import actions, denials, operation_actions, policies
+from crosstrack.local.accounts import PARTITION
+from crosstrack.local.decisions import Verdict
+from crosstrack.local.operations import Classified
+from crosstrack.local.principals import Caller
+from crosstrack.local.service_resources import (
+    PASS_ROLE,
+    Param,
+    getter,
+    passed_roles,
+    service_resources,
+)
+from crosstrack.local.wire import WireRequest
+
+if TYPE_CHECKING:
+    from crosstrack.local.enforcer import Enforcer
+
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining
+ROLE_CHAINING_LIMIT_SECONDS = 3600
+MIN_SESSION_SECONDS = 900
+
+
+def enforce(
+    enforcer: Enforcer, wire: WireRequest, caller: Caller, region: str, found: Classified
+) -> None:
+    service = found.service
+    signing = "monitoring" if service == "cloudwatch" else service
+    get = getter(found.params)
+    resources = service_resources(
+        service,
+        found.operation,
+        get,
+        region=region,
+        account=caller.account,
+        role_arn=lambda name: _role_arn(caller.account, name),
+        key_arn=lambda key: _key_arn(caller.account, key, region),
+    )
+    needed = operation_actions.actions_for(service, found.operation)
+    if not needed:
+        _no_permission(enforcer, wire, caller, region, f"{service}:{found.operation}")
+        return
+    for action in needed:
+        for resource in resources:
+            _decide(
+                enforcer,
+                wire,
+                caller,
+                region=region,
+                service=signing,
+                action=action,
+                resource=resource,
+                get=get,
+            )
+
+
+def _no_permission(
+    enforcer: Enforcer, wire: WireRequest, caller: Caller, region: str, action: str
+) -> None:
+    context = enforcer.base_context(wire, caller, region, caller.account)
+    question = enforcer.question(
+        caller,
+        action,
+        resource="*",
+        resource_account=caller.account,
+        context=context,
+        resource_policy=None,
+    )
+    enforcer.decider.record(
+        question,
+        Verdict("allowed", None, [], [], f"{action} needs no permission"),
+        via=enforcer.via(wire),
+        request_id=wire.request_id,
+    )
+
+
+def _decide(
+    enforcer: Enforcer,
+    wire: WireRequest,
+    caller: Caller,
+    *,
+    region: str,
+    service: str,
+    action: str,
+    resource: str,
+    get: Param,
+) -> None:
+    if (action, resource) in wire.decided:
+        return
+    owner = (
+        actions.resource_account(resource, caller.account) if resource != "*" else caller.account
+    )
+    context = enforcer.base_context(wire, caller, region, owner)
+    if action == "sts:AssumeRole":
+        _assume_role(
+            enforcer, wire, caller, region=region, role_arn=resource, get=get, context=context
+        )
+        wire.decided.add((action, resource))
+        return
+    resource_policy = _resource_policy(service, action, resource, caller.account, region)
+    question = enforcer.question(
+        caller,
+        action,
+        resource=resource,
+        resource_account=owner,
+        context=context,
+        resource_policy=resource_policy,
+    )
+    verdict = enforcer.ask(wire, question)
+    if not verdict.allowed:
+        raise enforcer.deny(service, wire, caller, question, verdict)
+    wire.decided.add((action, resource))
+    if action in PASS_ROLE:
+        _pass_role(enforcer, wire, caller, region, service=service, action=action)
+
+
+def _resource_policy(
+    service: str, action: str, resource: str, account: str, region: str
+) -> policies.NamedPolicy | None:
+    if resource == "*":
+        return None
+    if service == "kms":
+        key = policies.kms_key(account, resource, region)
+        return policies.key_policy(key) if key is not None else None
+    if service == "lambda" and ":function:" in resource:
+        name = resource.split(":function:", 1)[1].split(":", maxsplit=1)[0]
+        return policies.function_policy(actions.resource_account(resource, account), name, region)
+    return None
+
+
+def _assume_role(
+    enforcer: Enforcer,
+    wire: WireRequest,
+    caller: Caller,
+    *,
+    region: str,
+    role_arn: str,
+    get: Param,
+    context: dict[str, actions.ContextValue],
+) -> None:
+    """AssumeRole: the target role is looked up in its own account and its trust
+    policy must allow the caller explicitly
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html)."""
+    session_name = get("RoleSessionName")
+    if session_name:
+        context["sts:RoleSessionName"] = str(session_name)
+    for param, key in (
+        ("ExternalId", "sts:ExternalId"),
+        ("SourceIdentity", "sts:SourceIdentity"),
+    ):
+        value = get(param)
+        if value:
+            context[key] = str(value)
+    owner = actions.resource_account(role_arn, caller.account)
+    context["aws:ResourceAccount"] = owner
+    role = policies.role_by_arn(role_arn)
+    if role is None:
+        question = enforcer.question(
+            caller,
+            "sts:AssumeRole",
+            resource=role_arn,
+            resource_account=owner,
+            context=context,
+            resource_policy=None,
+        )
+        verdict = enforcer.decider.refuse(
+            question,
+            explanation=f"the role {role_arn} does not exist, so nothing can assume it",
+            decided_by="resource_policy",
+            via=enforcer.via(wire),
+            request_id=wire.request_id,
+        )
+        raise enforcer.deny("sts", wire, caller, question, verdict, explain=False)
+    trust = policies.trust_policy(role)
+    question = enforcer.question(
+        caller,
+        "sts:AssumeRole",
+        resource=role_arn,
+        resource_account=owner,
+        context=context,
+        resource_policy=trust,
+    )
+    verdict = enforcer.ask(wire, question)
+    if not verdict.allowed:
+        raise enforcer.deny("sts", wire, caller, question, verdict, explain=False)
+    if _has_session_tags(wire.body):
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required
+        tag_question = enforcer.question(
+            caller,
+            "sts:TagSession",
+            resource=role_arn,
+            resource_account=owner,
+            context=context,
+            resource_policy=trust,
+        )
+        tag_verdict = enforcer.ask(wire, tag_question)
+        if not tag_verdict.allowed:
+            raise enforcer.deny("sts", wire, caller, tag_question, tag_verdict, explain=False)
+    _check_duration(enforcer, wire, caller, role, get)
+
+
+def _check_duration(
+    enforcer: Enforcer, wire: WireRequest, caller: Caller, role: Any, get: Param
+) -> None:
+    raw = get("DurationSeconds")
+    if raw is None:
+        return
+    duration = int(str(raw))
+    if duration < MIN_SESSION_SECONDS:
+        message = (
+            f"1 validation error detected: Value '{duration}' at 'durationSeconds' failed "
+            f"to satisfy constraint: Member must have value greater than or equal to "
+            f"{MIN_SESSION_SECONDS}"
+        )
+    elif caller.kind == "assumed-role" and duration > ROLE_CHAINING_LIMIT_SECONDS:
+        message = (
+            "The requested DurationSeconds exceeds the 1 hour session limit "
+            "for roles assumed by role chaining."
+        )
+    elif duration > int(getattr(role, "max_session_duration", 3600) or 3600):
+        message = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+    else:
+        return
+    enforcer.decider.reject(
+        request_id=wire.request_id,
+        via=enforcer.via(wire),
+        reason="invalid session duration",
+        detail={"principal": caller.arn, "action": "sts:AssumeRole", "detail": message},
+    )
+    raise denials.validation_error("sts", message, wire.request_id)
+
+
+def _pass_role(
+    enforcer: Enforcer, wire: WireRequest, caller: Caller, region: str, *, service: str, action: str
+) -> None:
+    """Handing a role to a service needs iam:PassRole on it
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html)."""
+    spec, to_service = PASS_ROLE[action]
+    try:
+        body = json.loads(wire.body or b"{}")
+    except ValueError:
+        return
+    for role_arn in passed_roles(spec, body):
+        owner = actions.resource_account(role_arn, caller.account)
+        context = enforcer.base_context(wire, caller, region, owner)
+        context["iam:PassedToService"] = to_service
+        question = enforcer.question(
+            caller,
+            "iam:PassRole",
+            resource=role_arn,
+            resource_account=owner,
+            context=context,
+            resource_policy=None,
+        )
+        verdict = enforcer.ask(wire, question, note=f"{action} passes the role to {to_service}")
+        if not verdict.allowed:
+            raise enforcer.deny(service, wire, caller, question, verdict)
+
+
+def _role_arn(account: str, name: str) -> str | None:
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account][PARTITION]
+    role = next((r for r in list(backend.roles.values()) if r.name == name), None)
+    return None if role is None else str(role.arn)
+
+
+def _key_arn(account: str, key_id: str, region: str) -> str | None:
+    key = policies.kms_key(account, key_id, region)
+    return None if key is None else str(key.arn)
+
+
+def _has_session_tags(body: bytes) -> bool:
+    return any(
+        name.startswith("Tags.member.") for name, _ in parse_qsl(body.decode("utf-8", "replace"))
+    )
