@@ -45,7 +45,9 @@ def _unknown_fix(why: str) -> str:
     if why.startswith(MISSING_FILE):  # --policies DIR (calls.py)
         return "save that command's output under that name in the --policies directory"
     if "denied" in why or "AccessDenied" in why:
-        return "grant the doctor the read permission named (infra/bootstrap/doctor-read-only-*.json)"
+        return (
+            "grant the doctor the read permission named (infra/bootstrap/doctor-read-only-*.json)"
+        )
     if why.startswith(NO_PROFILE):
         return "give --profile ACCOUNT=PROFILE for that account"
     return "re-run after apply, or against the deployed accounts"
