@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from crosstrack.cli.errors import CliError
+from crosstrack.errors import CrosstrackError
 
 app = typer.Typer(
     help="Diagnose the trust chain: which link is broken, which statement decided it, the fix.",
@@ -57,20 +59,26 @@ def emit(
     diagram: Path | None,
     mermaid: bool,
     names: dict[str, str],
+    drawings: tuple[Callable[[list[Any]], str], Callable[[list[Any]], str]] | None = None,
 ) -> None:
-    """Print the rows (table, JSON or Mermaid), write the diagram, exit with the verdict."""
+    """Print the rows (table, JSON or Mermaid), write the diagram, exit with the verdict.
+    ``drawings``: (svg, mermaid) of another chain than design.md's (``doctor chain``)."""
     from crosstrack.doctor import ok
     from crosstrack.doctor import render as r
 
+    draw_svg, draw_mermaid = drawings or (
+        lambda rows: r.svg(rows, names),
+        lambda rows: r.mermaid(rows, names),
+    )
     if diagram is not None:
         try:
-            diagram.write_text(r.svg(rows, names), encoding="utf-8")
+            diagram.write_text(draw_svg(rows), encoding="utf-8")
         except OSError as exc:
             raise CliError(f"cannot write {diagram}: {exc}", code=2) from None
     if as_json:
         typer.echo(r.as_json(rows))
     elif mermaid:
-        typer.echo(r.mermaid(rows, names), nl=False)
+        typer.echo(draw_mermaid(rows), nl=False)
     else:
         from rich.console import Console
 
@@ -220,11 +228,22 @@ def explain(
     profile_a: Annotated[str | None, typer.Option(help="AWS profile of account A.")] = None,
     profile_b: Annotated[str | None, typer.Option(help="AWS profile of account B.")] = None,
     plan: Annotated[Path | None, typer.Option(help="Diagnose a saved plan (offline).")] = None,
+    policies: Annotated[
+        Path | None,
+        typer.Option(help="Diagnose the denied request itself from pasted policies (as chain)."),
+    ] = None,
+    external_id: Annotated[
+        list[str] | None, typer.Option(help="With --policies: ExternalId sent (ROLE=ID or ID).")
+    ] = None,
     function: Annotated[str | None, typer.Option(help="Function name.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:
     """Read an AccessDenied message or a CloudTrail event: who was denied what, on which
-    resource, by which policy type -- then diagnose that request (with a source given)."""
+    resource, by which policy type -- then diagnose that request (with a source given).
+
+    With --policies DIR the request itself is checked as `doctor chain` would (a denied
+    sts:AssumeRole as a hop to that role, anything else as the final request), offline.
+    """
     from crosstrack.doctor import explain as ex
     from crosstrack.doctor.model import DoctorInputError
 
@@ -247,6 +266,19 @@ def explain(
         f"{denial.resource or '(resource not in the message)'}; AWS blamed "
         f"{'an explicit deny in ' if denial.explicit else ''}{denial.blamed or 'no policy type'}"
     )
+    if policies is not None:
+        if local or plan or profile_a or profile_b:
+            raise CliError("choose one source: --policies, --local, --plan or --profile-*", code=2)
+        from crosstrack.doctor.chain_run import pairs, request_for
+
+        _err(summary)
+        try:
+            ids = pairs("--external-id", external_id or (), bare_key="*")
+            request = request_for(denial, external_ids=ids)
+        except CrosstrackError as exc:
+            raise CliError(str(exc), code=exc.exit_code) from None
+        _run_chain(request, policies, [], as_json=as_json, diagram=None, mermaid=False,
+                   title=f"crosstrack doctor explain: {denial.action}")  # fmt: skip
     if not (local or plan or profile_a or profile_b):
         if as_json:
             typer.echo(json.dumps({"denial": denial.as_dict()}, indent=2))
@@ -281,3 +313,94 @@ def explain(
         mermaid=False,
         names=_node_names(state),
     )
+
+
+_POLICIES_HELP = (
+    "Read policies offline from DIR: one file per aws-cli call, named "
+    "<command>.<names>.json (get-role.ROLE.json, list-role-policies.ROLE.json, "
+    "get-role-policy.ROLE.POLICY.json, list-attached-role-policies.ROLE.json, "
+    "get-policy.POLICY.json, get-policy-version.POLICY.VERSION.json, "
+    "get-bucket-policy.BUCKET.json, "
+    "get-key-policy.KEY_ID.json, lambda.get-policy.FUNCTION.json, ... -- docs/doctor.md), "
+    "in DIR/<account id>/ or DIR/."
+)
+
+
+@app.command()
+def chain(
+    principal: Annotated[
+        str, typer.Option(help="Who starts: role/user/session ARN or a service principal.")
+    ],
+    via: Annotated[
+        list[str] | None, typer.Option(help="A role assumed next (repeat, in order).")
+    ] = None,
+    action: Annotated[
+        str | None, typer.Option(help="The final request's action (s3:PutObject).")
+    ] = None,
+    resource: Annotated[str | None, typer.Option(help="The final request's resource ARN.")] = None,
+    resource_account: Annotated[
+        str | None, typer.Option(help="The resource's account when its ARN has none (S3).")
+    ] = None,
+    policies: Annotated[Path | None, typer.Option(help=_POLICIES_HELP)] = None,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(help="ACCOUNT=PROFILE, one per account involved (live, read-only calls)."),
+    ] = None,
+    region: Annotated[
+        str, typer.Option(help="Region of regional resources whose ARN has none.")
+    ] = "us-east-1",
+    external_id: Annotated[
+        list[str] | None,
+        typer.Option(help="ExternalId sent to every hop, or ROLE=ID for one (ROLE: ARN or name)."),
+    ] = None,
+    context: Annotated[
+        list[str] | None,
+        typer.Option(help="KEY=VALUE added to every request's context (aws:SourceArn=...)."),
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="KEY=VALUE session tag passed at every hop.")
+    ] = None,
+    session_name: Annotated[
+        str, typer.Option(help="RoleSessionName of every hop.")
+    ] = "crosstrack-doctor",
+    duration: Annotated[int, typer.Option(help="DurationSeconds asked at every hop.")] = 3600,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
+    diagram: Annotated[Path | None, typer.Option(help="Write the chain as SVG here.")] = None,
+    mermaid: Annotated[bool, typer.Option("--mermaid", help="Print the chain as Mermaid.")] = False,
+) -> None:
+    """Check any chain: PRINCIPAL assumes each --via role in turn, then the last session calls
+    --action on --resource. Rows per hop (hopN.assume, hopN.trust, hopN.duration) and for the
+    final request (final.identity, final.resource: the bucket/key/queue/function/... policy).
+    Policies from --policies DIR (offline) or --profile ACCOUNT=PROFILE (live)."""
+    from crosstrack.doctor.chain import ChainRequest
+    from crosstrack.doctor.chain_run import pairs
+
+    try:
+        request = ChainRequest(
+            principal, tuple(via or ()), action, resource, resource_account,
+            pairs("--external-id", external_id or (), bare_key="*"),
+            pairs("--context", context or ()), session_name, duration,
+            pairs("--tag", tag or ()), region,
+        )  # fmt: skip
+    except CrosstrackError as exc:
+        raise CliError(str(exc), code=exc.exit_code) from None
+    _run_chain(request, policies, profile or [], as_json=as_json, diagram=diagram, mermaid=mermaid)
+
+
+def _run_chain(request: Any, policies: Path | None, profiles: list[str], *, as_json: bool,
+               diagram: Path | None, mermaid: bool, title: str = "") -> None:  # fmt: skip
+    from crosstrack.doctor.chain import diagnose_chain
+    from crosstrack.doctor.chain_run import source
+    from crosstrack.doctor.render_chain import chain_mermaid, chain_svg
+
+    try:
+        rows = diagnose_chain(request, source(policies, profiles, request.region))
+    except CrosstrackError as exc:  # DoctorInputError: a malformed file, a bad flag (2)
+        raise CliError(str(exc), code=exc.exit_code) from None
+    nodes = [request.principal, *request.via, *([request.resource] if request.resource else [])]
+    final = request.action
+    account = request.resource_account
+    emit(rows, as_json=as_json, diagram=diagram, mermaid=mermaid, names={},
+         title=title or f"crosstrack doctor chain: {' -> '.join(nodes)}",
+         drawings=(lambda rs: chain_svg(rs, nodes, final, account),
+                   lambda rs: chain_mermaid(rs, nodes, final, account)))  # fmt: skip

@@ -13,9 +13,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from crosstrack.doctor import requests as rq
-from crosstrack.doctor.checks import ADDR, side_row
+from crosstrack.doctor.checks import ADDR
 from crosstrack.doctor.evaluation import IDENTITY_SIDE, Asked
 from crosstrack.doctor.model import RoleState, Row, State, StatementRef, Verdict
+from crosstrack.doctor.rows import side_row
 
 
 def _statements(document: Mapping[str, Any] | None) -> Iterator[tuple[int, Mapping[str, Any]]]:

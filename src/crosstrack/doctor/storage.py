@@ -5,16 +5,10 @@ a PutObject needs kms:GenerateDataKey and a GetObject kms:Decrypt on the bucket'
 from __future__ import annotations
 
 from crosstrack.doctor import requests as rq
-from crosstrack.doctor.checks import (
-    ADDR,
-    combine,
-    identity_needs,
-    org_unknown,
-    side_row,
-    unknown_row,
-)
+from crosstrack.doctor.checks import ADDR
 from crosstrack.doctor.evaluation import IDENTITY_SIDE, RESOURCE_SIDE, Asked
 from crosstrack.doctor.model import NamedPolicy, Row, State, Verdict
+from crosstrack.doctor.rows import combine, identity_needs, org_unknown, side_row, unknown_row
 
 
 def _bucket_policy(state: State) -> NamedPolicy | None:
