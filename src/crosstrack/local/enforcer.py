@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from crosstrack.local import actions, denials, policies, sigv4
+from crosstrack.local import actions, denials, function_sessions, policies, sigv4, tag_context
 from crosstrack.local.accounts import PARTITION
 from crosstrack.local.decisions import Decider, Question, Verdict
 from crosstrack.local.denials import AwsErrorResponse, Problem
@@ -81,6 +81,7 @@ class Enforcer:
             context["aws:username"] = caller.name
         if resource_account:
             context["aws:ResourceAccount"] = resource_account
+        context.update(function_sessions.context_for(caller.access_key_id))
         return context
 
     def _question(
@@ -412,6 +413,7 @@ class Enforcer:
             else caller.account
         )
         context = self.base_context(wire, caller, region, owner)
+        context.update(tag_context.tag_context(action, resource, wire.body))
         if action in _ALWAYS_ALLOWED:
             question = self._question(
                 caller,
