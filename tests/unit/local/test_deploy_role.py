@@ -259,3 +259,34 @@ def test_values_that_would_widen_the_policy_are_refused(field: str, value: str) 
 def test_unknown_placeholders_are_refused() -> None:
     with pytest.raises(BootstrapError, match=r"\$\{account_id\}"):
         fill('{"a": "${account_id}"}', DeployRoleValues(OPERATOR), source="t.json")
+
+
+def test_the_documented_sed_fill_gives_the_bootstrap_policy(tmp_path: Path) -> None:
+    """docs/deploy.md's `fill` (run by bash, as a user would) equals the local bootstrap's."""
+    import re
+    import shutil
+    import subprocess
+
+    bash, sed = shutil.which("bash"), shutil.which("sed")
+    if bash is None or sed is None:
+        pytest.skip("bash and sed are needed to run the documented commands")
+    docs = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- fill:begin -->\n```sh\n(.*?)```\n<!-- fill:end -->", docs, re.S)
+    assert block, "docs/deploy.md lost its fill block"
+    script = block[1].replace(
+        "$(aws sts get-caller-identity --query Arn --output text)", f"'{OPERATOR}'"
+    )
+    script = script.replace("/tmp/", f"{tmp_path}/")
+    done = subprocess.run(
+        [bash, "-euo", "pipefail", "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    values = DeployRoleValues(OPERATOR)
+    for name in ("terraform-role-permissions.json", "terraform-role-trust.json"):
+        expected = fill((BOOTSTRAP / name).read_text(encoding="utf-8"), values, source=name)
+        got = tmp_path / ("permissions.json" if "permissions" in name else "trust.json")
+        assert json.loads(got.read_text(encoding="utf-8")) == json.loads(expected), name
