@@ -59,5 +59,6 @@ module "source" {
     role_session_prefix      = var.role_session_prefix
     http_timeout_seconds     = var.http_timeout_seconds
     max_position_age_seconds = var.max_position_age_seconds
+    max_tle_age_days         = var.max_tle_age_days
   }
 }

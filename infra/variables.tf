@@ -192,7 +192,7 @@ variable "schedule_enabled" {
 }
 
 variable "async_max_retry_attempts" {
-  description = "Retries Lambda makes of a failed scheduled invocation (0-2). Safe: the reporter is idempotent per schedule execution id."
+  description = "Retries Lambda makes of a failed scheduled invocation (0-2). Safe: the reporter is idempotent per scheduled run (schedule ARN + scheduled time)."
   type        = number
   default     = 2
 
@@ -402,5 +402,16 @@ variable "max_position_age_seconds" {
   validation {
     condition     = var.max_position_age_seconds >= 10 && var.max_position_age_seconds <= 86400 && floor(var.max_position_age_seconds) == var.max_position_age_seconds
     error_message = "max_position_age_seconds must be a whole number from 10 to 86400."
+  }
+}
+
+variable "max_tle_age_days" {
+  description = "MAX_TLE_AGE_DAYS: the offline (tle) source fails when its TLE is older than this (SGP4 drifts kilometres per day). The local demo deploys with a large value: the bundled TLE ages."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.max_tle_age_days >= 1 && var.max_tle_age_days <= 36500
+    error_message = "max_tle_age_days must be from 1 to 36500."
   }
 }

@@ -84,6 +84,7 @@ run "defaults_follow_the_design" {
       ROLE_SESSION_PREFIX      = "crosstrack"
       HTTP_TIMEOUT_SECONDS     = "3"
       MAX_POSITION_AGE_SECONDS = "600"
+      MAX_TLE_AGE_DAYS         = "14"
     })
     error_message = "the function's environment must be design.md's table with its defaults (no EXTERNAL_ID unless set)"
   }
@@ -92,13 +93,11 @@ run "defaults_follow_the_design" {
     error_message = "the schedule runs every 5 minutes"
   }
   assert {
-    condition     = jsondecode(module.source.schedule.input) == { execution_id = "<aws.scheduler.execution-id>", scheduled_time = "<aws.scheduler.scheduled-time>" }
-    error_message = "the schedule must send design.md's Scheduler input (the idempotency key)"
-  }
-  assert {
-    # Scheduler substitutes context attributes in the raw text: they must not be escaped.
-    condition     = strcontains(module.source.schedule.input, "\"<aws.scheduler.execution-id>\"") && strcontains(module.source.schedule.input, "\"<aws.scheduler.scheduled-time>\"")
-    error_message = "the schedule input must hold <aws.scheduler.execution-id> and <aws.scheduler.scheduled-time> literally (jsonencode would escape < and >)"
+    # The raw text, byte for byte (design.md, Events): Scheduler substitutes its context
+    # attributes in the raw text, so they must not be escaped (jsonencode would write
+    # \u003c and \u003e), and the idempotency key is schedule ARN + scheduled time.
+    condition     = module.source.schedule.input == "{\"schedule_arn\":\"<aws.scheduler.schedule-arn>\",\"scheduled_time\":\"<aws.scheduler.scheduled-time>\",\"execution_id\":\"<aws.scheduler.execution-id>\"}"
+    error_message = "the schedule must send design.md's Scheduler input, literally"
   }
   assert {
     condition     = module.source.failure_handling.max_retry_attempts == 2 && module.source.failure_handling.log_retention_days == 365
@@ -150,6 +149,27 @@ run "daily_layout_grants_the_stem_prefix_only" {
   }
 }
 
+run "max_tle_age_reaches_the_function" {
+  command = apply
+
+  variables {
+    max_tle_age_days = 3650
+  }
+
+  assert {
+    condition     = module.source.function_configuration.environment["MAX_TLE_AGE_DAYS"] == "3650"
+    error_message = "max_tle_age_days must reach the function as MAX_TLE_AGE_DAYS"
+  }
+}
+
+run "rejects_a_zero_tle_age" {
+  command = plan
+  variables {
+    max_tle_age_days = 0
+  }
+  expect_failures = [var.max_tle_age_days]
+}
+
 run "kms_key_when_asked" {
   command = apply
 
@@ -160,6 +180,11 @@ run "kms_key_when_asked" {
   assert {
     condition     = module.target.kms_key_arn != null
     error_message = "a customer managed key is created when asked"
+  }
+  assert {
+    # infra/bootstrap/'s deploy role may create and manage only keys tagged so.
+    condition     = module.target.kms_key_tags["crosstrack-deploy"] == "iss-reporting-"
+    error_message = "the key must carry the crosstrack-deploy = <bucket_prefix> tag the deploy role requires"
   }
 }
 

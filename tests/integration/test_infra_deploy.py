@@ -4,7 +4,10 @@ One deployment per module (``deployment``): ``terraform apply`` of the real infr
 with an endpoint override; crosstrack.local.terraform) with account A reached through the
 operator's key and account B only through B's ``terraform`` role. Then, in order:
 
-* each account holds its own resources and nothing of the other's;
+* each account holds its own resources and nothing of the other's; the bucket is encrypted
+  with the customer managed KMS key (``bucket_kms_key_enabled``: the one apply and destroy
+  with SSE-KMS, through the deploy role of infra/bootstrap/, whose KMS rights hang on the
+  key's ``crosstrack-deploy`` tag);
 * the security properties of issue 5, decided by crosstrack.iam on the policies of a real
   plan (``terraform show -json``: the documents as the emulator stores them);
 * the reporter, with role A's credentials obtained as the Lambda service obtains them,
@@ -104,15 +107,12 @@ class Deployment:
         return self.client(service, **self.assume(f"arn:aws:iam::{B}:role/terraform", operator))
 
     def role_a_credentials(self) -> dict[str, str]:
-        """Role A's session, obtained as the Lambda service obtains it (trust checked)."""
-        function = self.resource("module.source.aws_lambda_function.this")
-        creds = self.aws.service_session(
-            "lambda.amazonaws.com",
-            self.outputs["source_role_arn"],
-            source_account=A,
-            source_arn=function["arn"],
-            session_name=function["function_name"],
-        )
+        """Role A's session, obtained as the Lambda service obtains it for the function
+        (trust checked; the session carries lambda:SourceFunctionArn)."""
+        from crosstrack.local.lambda_runner import function_credentials, read_function
+
+        config = read_function(self.outputs["function_name"], account=A)
+        creds = function_credentials(self.aws, config)
         return {
             "aws_access_key_id": creds.access_key_id,
             "aws_secret_access_key": creds.secret_access_key,
@@ -201,8 +201,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             "lambda_zip_path": str(zip_path),
             # Test-only: destroy must succeed after the reporter has written.
             "bucket_force_destroy": True,
-            # No network beyond 127.0.0.1: the offline SGP4 source only.
+            # No network beyond 127.0.0.1: the offline SGP4 source only, whose bundled TLE
+            # is older than the default MAX_TLE_AGE_DAYS.
             "iss_sources": ["tle"],
+            "max_tle_age_days": 36500,
+            # The one apply/destroy with SSE-KMS (the demo covers SSE-S3).
+            "bucket_kms_key_enabled": True,
         },
         plugin_cache=tmp_path_factory.getbasetemp() / "tf-plugin-cache",
         terraform=TERRAFORM,
@@ -236,10 +240,20 @@ def test_each_account_holds_its_own_resources(deployment: Deployment) -> None:
     iam_b = deployment.terraform_role("iam")
     assert iam_a.get_role(RoleName="connect-to-bridge")["Role"]["Arn"] == out["source_role_arn"]
     assert iam_b.get_role(RoleName="access-s3-bucket")["Role"]["Arn"] == out["target_role_arn"]
-    for client, foreign in [(iam_a, "access-s3-bucket"), (iam_b, "connect-to-bridge")]:
-        with pytest.raises(ClientError) as err:
-            client.get_role(RoleName=foreign)
-        assert err.value.response["Error"]["Code"] == "NoSuchEntity"
+    with pytest.raises(ClientError) as err:
+        iam_a.get_role(RoleName="access-s3-bucket")
+    assert err.value.response["Error"]["Code"] == "NoSuchEntity"
+    # The deploy role may not even read another role of B (infra/bootstrap/), so B's
+    # roles are listed from the emulator's state, as B's administrator would see them.
+    with pytest.raises(ClientError) as err:
+        iam_b.get_role(RoleName="connect-to-bridge")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+    from moto.iam.models import iam_backends
+
+    assert sorted(r.name for r in iam_backends[B]["global"].roles.values()) == [
+        "access-s3-bucket",
+        "terraform",
+    ]
 
     buckets_b = [b["Name"] for b in deployment.terraform_role("s3").list_buckets()["Buckets"]]
     buckets_a = [b["Name"] for b in deployment.operator("s3").list_buckets()["Buckets"]]
@@ -261,12 +275,13 @@ def test_each_account_holds_its_own_resources(deployment: Deployment) -> None:
     schedule = deployment.operator("scheduler").get_schedule(Name=out["schedule_name"])
     assert schedule["ScheduleExpression"] == "rate(5 minutes)"
     assert schedule["Target"]["Arn"] == function["FunctionArn"]
-    assert json.loads(schedule["Target"]["Input"]) == {
-        "execution_id": "<aws.scheduler.execution-id>",
-        "scheduled_time": "<aws.scheduler.scheduled-time>",
-    }
-    # Scheduler substitutes these in the raw text, so they must not arrive JSON-escaped.
-    assert '"<aws.scheduler.execution-id>"' in schedule["Target"]["Input"]
+    # Scheduler substitutes its context attributes in the raw text: exactly design.md's.
+    assert schedule["Target"]["Input"] == (
+        '{"schedule_arn":"<aws.scheduler.schedule-arn>",'
+        '"scheduled_time":"<aws.scheduler.scheduled-time>",'
+        '"execution_id":"<aws.scheduler.execution-id>"}'
+    )
+    assert function["Environment"]["Variables"]["MAX_TLE_AGE_DAYS"] == "36500"
 
     s3_b = deployment.terraform_role("s3")
     bucket = out["bucket_name"]
@@ -277,11 +292,60 @@ def test_each_account_holds_its_own_resources(deployment: Deployment) -> None:
     rules = s3_b.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
     assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
     sse = s3_b.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
-    assert sse["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    default = sse["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] == "aws:kms"
+    key_arn = deployment.resource("module.target.aws_kms_key.log[0]")["arn"]
+    assert default["KMSMasterKeyID"] == key_arn
+    tags = deployment.terraform_role("kms").list_resource_tags(KeyId=key_arn)["Tags"]
+    assert {"TagKey": "crosstrack-deploy", "TagValue": "iss-reporting-"} in tags
 
     # Field-notes defect 1: nothing in Terraform owns the log object.
     addresses = [r["address"] for r in _resources(deployment.state["values"]["root_module"])]
     assert not [a for a in addresses if ".aws_s3_object." in a]
+
+
+def test_the_deploy_role_touches_only_keys_tagged_as_its_own(deployment: Deployment) -> None:
+    """aws:RequestTag / aws:ResourceTag decided by the local AWS on real requests."""
+    from moto.kms.models import kms_backends
+
+    # A key of account B's administrators, made outside the deploy role (no tag).
+    foreign = kms_backends[B][REGION].create_key(
+        policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    }
+                ],
+            }
+        ),
+        key_usage="ENCRYPT_DECRYPT",
+        key_spec="SYMMETRIC_DEFAULT",
+        description="someone else's key",
+        tags=None,
+    )
+    kms = deployment.terraform_role("kms")
+    session = f"arn:aws:sts::{B}:assumed-role/terraform/crosstrack-test"
+    for call in (
+        lambda: kms.schedule_key_deletion(KeyId=foreign.arn, PendingWindowInDays=7),
+        lambda: kms.tag_resource(
+            KeyId=foreign.arn, Tags=[{"TagKey": "crosstrack-deploy", "TagValue": "iss-reporting-"}]
+        ),
+    ):
+        with pytest.raises(ClientError) as err:
+            call()
+        assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+        assert err.value.response["Error"]["Message"].startswith(
+            f"User: {session} is not authorized"
+        )
+    with pytest.raises(ClientError) as err:
+        kms.create_key(Description="untagged")
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert kms_backends[B][REGION].describe_key(foreign.id).key_state == "Enabled"
 
 
 # ------------------------------------------------------------- security, by crosstrack.iam
@@ -347,21 +411,36 @@ def test_role_a_may_assume_role_b_and_nothing_else(planned: Mapping[str, Any]) -
     trust_b = _policy(planned, "module.target.aws_iam_role.this", "assume_role_policy")
     role_b = f"arn:aws:iam::{B}:role/access-s3-bucket"
     bucket = planned["module.target.aws_s3_bucket.log"]["bucket"]
+    reporter = planned["module.source.aws_lambda_function.this"]["arn"]
 
-    def ask(action: str, resource: str, resource_policy: Any = None, account: str = B) -> str:
+    def ask(
+        action: str,
+        resource: str,
+        resource_policy: Any = None,
+        account: str = B,
+        function: str | None = reporter,
+    ) -> str:
+        context = {"aws:SecureTransport": "true"}
+        if function is not None:
+            context["lambda:SourceFunctionArn"] = function
         return _decide(
             request={
                 **_session("connect-to-bridge"),
                 "action": action,
                 "resource": resource,
                 "resource_account": account,
-                "context": {"aws:SecureTransport": "true"},
+                "context": context,
             },
             identity_policies=identity,
             resource_policy=resource_policy,
         )
 
     assert ask("sts:AssumeRole", role_b, trust_b) == "allowed"
+    # Only from inside the reporter: another function with role A, or role A assumed any
+    # other way (no lambda:SourceFunctionArn), is refused by role A's own policy.
+    other_function = reporter.replace("write-report-to-crossaccount-s3", "other")
+    assert ask("sts:AssumeRole", role_b, trust_b, function=other_function) == "implicitDeny"
+    assert ask("sts:AssumeRole", role_b, trust_b, function=None) == "implicitDeny"
     # Any other role, in B or anywhere, is refused by role A's own policy.
     for other in (
         f"arn:aws:iam::{B}:role/terraform",
@@ -483,6 +562,13 @@ def test_no_allow_statement_uses_a_wildcard_action(planned: Mapping[str, Any]) -
             for statement in json.loads(text)["Statement"]:
                 if statement["Effect"] != "Allow":
                     continue  # "s3:*" in the TLS Deny is how a deny must be written
+                if address.endswith("aws_kms_key.log[0]") and statement.get("Sid") == (
+                    "AccountAdministersTheKey"
+                ):
+                    # AWS's default key policy statement (kms:* for the account, delegating
+                    # to IAM), kept so the key can never become unmanageable.
+                    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{B}:root"}
+                    continue
                 checked += 1
                 assert "NotAction" not in statement, address
                 actions = statement["Action"]

@@ -162,15 +162,26 @@ def _setup_account_b(world: World) -> None:
         RoleName="access-s3-bucket",
         AssumeRolePolicyDocument=_trust({"AWS": [ROLE_A, ROLE_A_NO_POLICY]}),
     )
-    iam.create_role(
-        RoleName="access-s3-bucket-external",
-        AssumeRolePolicyDocument=_trust(
-            {"AWS": ROLE_A}, {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}
+    # The deploy role may create role B only (infra/bootstrap/): B's administrator makes
+    # the probes' two other roles, straight into the emulator's state.
+    from moto.iam.models import iam_backends
+
+    for name, trust in (
+        (
+            "access-s3-bucket-external",
+            _trust({"AWS": ROLE_A}, {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}),
         ),
-    )
-    iam.create_role(
-        RoleName="access-s3-bucket-other", AssumeRolePolicyDocument=_trust({"AWS": OPERATOR})
-    )
+        ("access-s3-bucket-other", _trust({"AWS": OPERATOR})),
+    ):
+        iam_backends[ACCOUNT_B]["global"].create_role(
+            role_name=name,
+            assume_role_policy_document=trust,
+            path="/",
+            permissions_boundary=None,
+            description="",
+            tags=[],
+            max_session_duration="3600",
+        )
     iam.put_role_policy(
         RoleName="access-s3-bucket",
         PolicyName="log-object",
@@ -545,8 +556,16 @@ def _create_key_as_account_b_admin(policy: str) -> str:
 
 
 def test_terraform_role_may_create_a_kms_key(world: World) -> None:
-    # kms:CreateKey on "*" is governed by IAM policies alone (there is no key policy yet).
-    key = world.client("terraform", "kms").create_key(Description="bucket key")
+    # kms:CreateKey on "*" is governed by IAM policies alone (there is no key policy yet),
+    # and the deploy role's only with the tag that marks the deploy's keys (aws:RequestTag).
+    kms = world.client("terraform", "kms")
+    with pytest.raises(ClientError) as caught:
+        kms.create_key(Description="bucket key")
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+    key = kms.create_key(
+        Description="bucket key",
+        Tags=[{"TagKey": "crosstrack-deploy", "TagValue": "iss-reporting-"}],
+    )
     assert key["KeyMetadata"]["KeyManager"] == "CUSTOMER"
 
 

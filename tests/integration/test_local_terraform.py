@@ -113,7 +113,12 @@ def test_account_b_is_reached_only_through_the_terraform_role(applied: Workspace
     by_operator = {e["action"] for e in in_b if e["principal"] == OPERATOR}
     assert by_operator == {"sts:AssumeRole"}  # the operator only assumes the role
     writes = {e["action"] for e in in_b if e["principal"] == SESSION}
-    assert {"s3:CreateBucket", "s3:PutBucketPolicy", "iam:CreateRole", "iam:CreatePolicy"} <= writes
+    assert {
+        "s3:CreateBucket",
+        "s3:PutBucketPolicy",
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+    } <= writes
     in_a = {e["principal"] for e in entries if e["resource_account"] == ACCOUNT_A}
     assert in_a == {OPERATOR}
 

@@ -12,6 +12,9 @@ locals {
   log_group_arn  = "arn:${var.aws_partition}:logs:${var.region}:${local.account_id}:log-group:${local.log_group_name}"
   # Built from names, not from the resources, so trust policies can name them before they exist.
   schedule_arn = "arn:${var.aws_partition}:scheduler:${var.region}:${local.account_id}:schedule/default/${var.function_name}"
+  # The function's own ARN, from names too: role A's policy names it, and referencing the
+  # function resource would be a cycle (the function depends on role A's policy).
+  function_arn = "arn:${var.aws_partition}:lambda:${var.region}:${local.account_id}:function:${var.function_name}"
 
   # design.md, "Reporter configuration". EXTERNAL_ID is present only when set (the
   # reporter treats an unset variable as "send no ExternalId").
@@ -27,6 +30,7 @@ locals {
       ROLE_SESSION_PREFIX      = var.reporter.role_session_prefix
       HTTP_TIMEOUT_SECONDS     = tostring(var.reporter.http_timeout_seconds)
       MAX_POSITION_AGE_SECONDS = tostring(var.reporter.max_position_age_seconds)
+      MAX_TLE_AGE_DAYS         = tostring(var.reporter.max_tle_age_days)
     },
     var.reporter.external_id == null ? {} : { EXTERNAL_ID = var.reporter.external_id },
   )
@@ -70,11 +74,21 @@ resource "aws_iam_role" "execution" {
 }
 
 data "aws_iam_policy_document" "execution" {
+  # Only from inside this function: Lambda attaches lambda:SourceFunctionArn to the
+  # credentials it issues to a function, so another function given role A, or anyone
+  # assuming role A any other way, cannot reach role B. The key works in identity policies
+  # (not in trust policies): https://docs.aws.amazon.com/lambda/latest/dg/permissions-source-function-arn.html
   statement {
-    sid       = "AssumeOnlyRoleB"
+    sid       = "AssumeOnlyRoleBOnlyFromTheReporterFunction"
     effect    = "Allow"
     actions   = ["sts:AssumeRole"]
     resources = [var.target_role_arn]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "lambda:SourceFunctionArn"
+      values   = [local.function_arn]
+    }
   }
 
   # The log group is created below (with retention), so the function needs neither
@@ -166,8 +180,8 @@ resource "aws_sqs_queue" "failures" {
 }
 
 # Scheduled invocations are asynchronous: Lambda retries a failed one (the reporter is
-# idempotent per schedule execution id, so a retry never appends twice) and then records
-# the event with its error in the failure queue.
+# idempotent per schedule ARN + scheduled time, so a retry never appends twice) and then
+# records the event with its error in the failure queue.
 resource "aws_lambda_function_event_invoke_config" "this" {
   function_name                = aws_lambda_function.this.function_name
   maximum_retry_attempts       = var.async_max_retry_attempts
@@ -306,13 +320,14 @@ resource "aws_scheduler_schedule" "this" {
   target {
     arn      = aws_lambda_function.this.arn
     role_arn = aws_iam_role.scheduler.arn
-    # design.md, "Events": Scheduler substitutes a unique id per scheduled run, which is
-    # the reporter's idempotency key: a retried or duplicated delivery never appends twice.
-    # A literal string, never jsonencode(): jsonencode escapes < and > as \u003c and \u003e,
-    # Scheduler replaces its context attributes in the raw text, so they would never be
-    # substituted and every run would carry the same literal "id" (and be dropped as a
-    # duplicate after the first). The local scheduler substitutes the same way.
-    input = "{\"execution_id\":\"<aws.scheduler.execution-id>\",\"scheduled_time\":\"<aws.scheduler.scheduled-time>\"}"
+    # design.md, "Events": the reporter's idempotency key is schedule ARN + scheduled time,
+    # the same on every retried delivery of one run (the execution id is unique per
+    # *attempt*, so it is sent for the log only). A literal string, never jsonencode():
+    # jsonencode escapes < and > as \u003c and \u003e, Scheduler replaces its context
+    # attributes in the raw text, so they would never be substituted and every run would
+    # carry the same literal key (and be dropped as a duplicate after the first). The local
+    # scheduler substitutes the same way.
+    input = "{\"schedule_arn\":\"<aws.scheduler.schedule-arn>\",\"scheduled_time\":\"<aws.scheduler.scheduled-time>\",\"execution_id\":\"<aws.scheduler.execution-id>\"}"
 
     # Scheduler's own retries cover only failures to hand the event to Lambda (throttling,
     # a missing permission); failures inside the function are Lambda's retries above.

@@ -193,6 +193,7 @@ variable "reporter" {
     role_session_prefix      = string
     http_timeout_seconds     = number
     max_position_age_seconds = number
+    max_tle_age_days         = optional(number, 14)
   })
 
   validation {
@@ -200,8 +201,9 @@ variable "reporter" {
       contains(["text", "jsonl"], var.reporter.log_format) &&
       contains(["single", "daily"], var.reporter.log_layout) &&
       length(var.reporter.iss_sources) > 0 &&
-      alltrue([for s in var.reporter.iss_sources : contains(["open-notify", "wheretheiss", "tle"], s)])
+      alltrue([for s in var.reporter.iss_sources : contains(["open-notify", "wheretheiss", "tle"], s)]) &&
+      var.reporter.max_tle_age_days >= 1
     )
-    error_message = "reporter: log_format must be text|jsonl, log_layout single|daily, iss_sources a non-empty list of open-notify, wheretheiss, tle."
+    error_message = "reporter: log_format must be text|jsonl, log_layout single|daily, iss_sources a non-empty list of open-notify, wheretheiss, tle, max_tle_age_days at least 1."
   }
 }

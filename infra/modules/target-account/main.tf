@@ -283,6 +283,13 @@ resource "aws_kms_key" "log" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.kms[0].json
+
+  # Marks the key as this deployment's: the deploy role (infra/bootstrap/) may create a key
+  # only with this tag (aws:RequestTag) and manage only keys that carry it (aws:ResourceTag),
+  # so it can never touch, re-policy or schedule the deletion of any other key in account B.
+  tags = {
+    "crosstrack-deploy" = var.bucket_prefix
+  }
 }
 
 resource "aws_kms_alias" "log" {

@@ -42,3 +42,8 @@ output "bucket_settings" {
     force_destroy = aws_s3_bucket.log.force_destroy
   }
 }
+
+output "kms_key_tags" {
+  description = "Tags of the bucket's customer managed key (crosstrack-deploy marks it as the deploy role's), or null with SSE-S3."
+  value       = var.kms_key_enabled ? aws_kms_key.log[0].tags : null
+}

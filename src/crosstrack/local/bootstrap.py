@@ -2,9 +2,10 @@
 
 Account A gets an IAM user ``operator`` with an access key (the post's "CLI identity");
 account B gets the ``terraform`` role, trusting that user, with the permissions of
-``infra/bootstrap/`` — the same JSON the README tells real users to apply. These writes go
-straight to the emulator's state, as an account administrator's console clicks would:
-nothing can sign a request before they exist.
+``infra/bootstrap/`` — the same templates the README tells real users to fill and apply,
+filled here with infra/'s defaults (:mod:`crosstrack.local.deploy_role`), as the local demo
+deploys with them. These writes go straight to the emulator's state, as an account
+administrator's console clicks would: nothing can sign a request before they exist.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from crosstrack.local.accounts import (
     REGION,
     TERRAFORM_ROLE,
     TERRAFORM_ROLE_POLICY,
+    user_arn,
 )
+from crosstrack.local.deploy_role import DeployRoleValues, fill
 from crosstrack.local.errors import BootstrapError
 
 TRUST_FILE = "terraform-role-trust.json"
@@ -71,14 +74,6 @@ def _read(directory: Path, name: str) -> str:
         ) from exc
 
 
-def _json(text: str, source: str) -> str:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BootstrapError(f"{source} is not valid JSON: {exc}") from exc
-    return json.dumps(document)
-
-
 def trust_policy(directory: Path, operator_arn: str) -> str:
     """The terraform role's trust policy with ``${operator_arn}`` substituted."""
     text = _read(directory, TRUST_FILE)
@@ -86,28 +81,34 @@ def trust_policy(directory: Path, operator_arn: str) -> str:
         raise BootstrapError(
             f"{directory / TRUST_FILE} lacks the {OPERATOR_PLACEHOLDER} placeholder"
         )
-    return _json(text.replace(OPERATOR_PLACEHOLDER, operator_arn), str(directory / TRUST_FILE))
+    return fill(text, DeployRoleValues(operator_arn), source=str(directory / TRUST_FILE))
 
 
-def permissions_policy(directory: Path) -> str:
-    return _json(_read(directory, PERMISSIONS_FILE), str(directory / PERMISSIONS_FILE))
+def permissions_policy(directory: Path, values: DeployRoleValues) -> str:
+    """The terraform role's permissions, the template filled with ``values``."""
+    return fill(
+        _read(directory, PERMISSIONS_FILE), values, source=str(directory / PERMISSIONS_FILE)
+    )
 
 
 def run(directory: Path) -> Bootstrapped:
     """Create the operator user and key in A and the terraform role in B."""
-    trust_template_check = _read(directory, TRUST_FILE)  # fail before touching any state
-    del trust_template_check
-    permissions = permissions_policy(directory)
+    # Fill both templates before touching any state (the operator's ARN is known in advance).
+    values = DeployRoleValues(operator_arn=user_arn(ACCOUNT_A, OPERATOR_USER), partition=PARTITION)
+    trust = trust_policy(directory, values.operator_arn)
+    permissions = permissions_policy(directory, values)
 
     iam_a = iam_backends[ACCOUNT_A][PARTITION]
     user = iam_a.create_user(REGION, OPERATOR_USER)
+    if user.arn != values.operator_arn:
+        raise BootstrapError(f"the operator is {user.arn}, not {values.operator_arn}")
     iam_a.put_user_policy(OPERATOR_USER, OPERATOR_POLICY, json.dumps(OPERATOR_POLICY_DOCUMENT))
     key = iam_a.create_access_key(OPERATOR_USER)
 
     iam_b = iam_backends[ACCOUNT_B][PARTITION]
     role = iam_b.create_role(
         role_name=TERRAFORM_ROLE,
-        assume_role_policy_document=trust_policy(directory, user.arn),
+        assume_role_policy_document=trust,
         path="/",
         permissions_boundary=None,
         description="Deploys crosstrack's account-B resources; assumed by the operator in A",

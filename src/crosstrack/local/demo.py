@@ -37,6 +37,11 @@ from crosstrack.local.terraform import TerraformRun, find_terraform
 
 Progress = Callable[[str], None]
 
+# The demo is a local show: its bundled TLE (the offline source) is far older than the
+# reporter's default MAX_TLE_AGE_DAYS of 14, so it deploys with a limit of 100 years and
+# says so. A real deployment keeps the default (infra/'s max_tle_age_days).
+DEMO_MAX_TLE_AGE_DAYS = 36500
+
 
 class DemoError(Exception):
     """A step of the demo failed; the message says which and what to do."""
@@ -103,6 +108,7 @@ class Demo:
         self.outputs: dict[str, Any] = {}
         self.deployment: links.Deployment | None = None
         self.ticks: list[Tick] = []
+        self._schedule_start: datetime | None = None
 
     # ---------------------------------------------------------------- steps
     def _timed(self, name: str, started: float) -> None:
@@ -155,9 +161,11 @@ class Demo:
             # The provider waits ~55 s for a new lifecycle rule to settle (docs/deploy.md);
             # a demo bucket lives for minutes, so it goes without.
             "bucket_lifecycle_enabled": False,
+            "max_tle_age_days": DEMO_MAX_TLE_AGE_DAYS,
         }
         if self.options.offline:
             variables["iss_sources"] = ["tle"]
+        self.progress(_tle_age_note())
         self.terraform = TerraformRun.for_local(
             aws,
             find_infra(self.options.infra),
@@ -208,8 +216,12 @@ class Demo:
         started = time.monotonic()
         audit_from = self.audit_size()
         target = scheduler.discover(ACCOUNT_A)[0]
-        now = datetime.now(UTC).replace(microsecond=0)
-        firing = scheduler.fire(aws, target, now)
+        if self._schedule_start is None:
+            self._schedule_start = datetime.now(UTC).replace(microsecond=0)
+        # Tick n is the schedule's n-th run, whenever the demo fires it: distinct scheduled
+        # times (the idempotency key is schedule ARN + scheduled time), even with --every 0.
+        when = scheduler.tick_time(self._schedule_start, len(self.ticks), target.interval)
+        firing = scheduler.fire(aws, target, when)
         attempts = runner.wait(timeout=600) if firing.ok else []
         tick = Tick(len(self.ticks) + 1, firing, attempts, audit_from)
         self.ticks.append(tick)
@@ -275,6 +287,20 @@ class Demo:
         if self.deployment is None:
             raise DemoError("nothing is deployed yet")
         return self.deployment
+
+
+def _tle_age_note() -> str:
+    """The stderr line saying why the demo raises MAX_TLE_AGE_DAYS."""
+    from crosstrack.reporter.orbit import bundled_tle
+
+    try:
+        age = f"{bundled_tle().age_at(datetime.now(UTC)).days} days old"
+    except Exception:  # the note must never stop the demo
+        age = "older than 14 days"
+    return (
+        f"MAX_TLE_AGE_DAYS={DEMO_MAX_TLE_AGE_DAYS} for this local demo: the bundled TLE is "
+        f"{age}, so its positions are rough estimates (a real deployment keeps the default 14)"
+    )
 
 
 def default_workdir() -> Path:

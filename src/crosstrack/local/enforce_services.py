@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from crosstrack.local import actions, denials, operation_actions, policies
+from crosstrack.local import actions, denials, operation_actions, policies, tag_context
 from crosstrack.local.accounts import PARTITION
 from crosstrack.local.decisions import Verdict
 from crosstrack.local.operations import Classified
@@ -100,6 +100,7 @@ def _decide(
         actions.resource_account(resource, caller.account) if resource != "*" else caller.account
     )
     context = enforcer.base_context(wire, caller, region, owner)
+    context.update(tag_context.tag_context(action, resource, wire.body))
     if action == "sts:AssumeRole":
         _assume_role(
             enforcer, wire, caller, region=region, role_arn=resource, get=get, context=context

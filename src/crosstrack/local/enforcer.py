@@ -25,6 +25,7 @@ from crosstrack.local import (
     denials,
     enforce_s3,
     enforce_services,
+    function_sessions,
     operation_actions,
     operations,
     payload,
@@ -103,6 +104,7 @@ class Enforcer:
             context["aws:username"] = caller.name
         if resource_account:
             context["aws:ResourceAccount"] = resource_account
+        context.update(function_sessions.context_for(caller.access_key_id))
         return context
 
     def question(

@@ -5,7 +5,9 @@ the function's configuration and code from the emulator's Lambda backend — so 
 zip Terraform deployed, not the working tree — and for each invocation:
 
 1. obtains the execution role's credentials *as* ``lambda.amazonaws.com`` (role A's trust
-   policy is checked by the engine, with ``aws:SourceAccount``/``aws:SourceArn`` set);
+   policy is checked by the engine, with ``aws:SourceAccount``/``aws:SourceArn`` set) and
+   marks that session as the function's, so its requests carry ``lambda:SourceFunctionArn``
+   (:mod:`crosstrack.local.function_sessions`);
 2. runs the handler in a child process (``python -I -S``: the standard library and the
    deployment package only) with the function's environment, those credentials and the
    local endpoint, and kills it at the configured timeout;
@@ -47,6 +49,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from crosstrack.local import function_sessions
 from crosstrack.local.accounts import REGION
 from crosstrack.local.emulator import LocalAWS
 from crosstrack.local.service_access import AccessDeniedError, ServiceCredentials
@@ -145,6 +148,24 @@ def service_client(aws: LocalAWS, creds: ServiceCredentials, service: str, regio
         aws_session_token=creds.session_token,
         config=Config(retries={"max_attempts": 1}),
     )
+
+
+def function_credentials(aws: LocalAWS, config: FunctionConfig) -> ServiceCredentials:
+    """The execution-role credentials Lambda issues to the function ``config`` describes.
+
+    Assumed as ``lambda.amazonaws.com`` (role trust checked, audited) and marked with the
+    function's ARN, so every request signed with them carries ``lambda:SourceFunctionArn``.
+    Raises :class:`AccessDeniedError` when the role's trust refuses Lambda.
+    """
+    creds = aws.service_session(
+        LAMBDA_SERVICE,
+        config.role,
+        source_account=config.account,
+        source_arn=config.arn,
+        session_name=config.name,
+    )
+    function_sessions.mark(creds.access_key_id, config.arn)
+    return creds
 
 
 def _log_stream_name(now: datetime) -> str:
@@ -261,13 +282,7 @@ class LambdaRunner:
         return root
 
     def _credentials(self, config: FunctionConfig) -> ServiceCredentials:
-        return self.aws.service_session(
-            LAMBDA_SERVICE,
-            config.role,
-            source_account=config.account,
-            source_arn=config.arn,
-            session_name=config.name,
-        )
+        return function_credentials(self.aws, config)
 
     def _run(
         self,

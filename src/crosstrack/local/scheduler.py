@@ -9,8 +9,10 @@ scheduler does what EventBridge Scheduler does for a Lambda target
    ``aws:SourceArn`` (the schedule) set, as a confused-deputy condition expects;
 2. with that role's credentials calls Lambda ``Invoke`` (``InvocationType=Event``) through
    the emulator's API, so ``lambda:InvokeFunction`` is decided like any other request;
-3. sends the target's input with the context attributes replaced
-   (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html).
+3. sends the target's input with the context attributes replaced (schedule ARN, scheduled
+   time and execution id, plus the attempt number)
+   (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html);
+   the n-th firing of a schedule is stamped start + n * rate (:func:`tick_time`).
 """
 
 from __future__ import annotations
@@ -80,6 +82,19 @@ def parse_rate(expression: str) -> timedelta:
         # AWS: "rate(1 minute)" but "rate(5 minutes)"; anything else is rejected there too.
         raise ScheduleError(f"schedule expression {expression!r}: use a singular unit for 1 only")
     return timedelta(seconds=count * _UNITS[unit])
+
+
+def tick_time(start: datetime, n: int, interval: timedelta) -> datetime:
+    """The scheduled time of run ``n`` (0 = the first) of a rate schedule started at ``start``.
+
+    EventBridge Scheduler fires a rate schedule at start, start + rate, start + 2 * rate, ...
+    and sends that time as ``<aws.scheduler.scheduled-time>``; the local scheduler stamps
+    its n-th firing the same way however fast it fires, so each run keeps its own
+    idempotency key (schedule ARN + scheduled time).
+    """
+    if n < 0:
+        raise ValueError(f"run number must be 0 or more, not {n}")
+    return start + n * interval
 
 
 def render_input(

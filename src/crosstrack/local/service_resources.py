@@ -116,7 +116,9 @@ def service_resources(  # noqa: PLR0911, PLR0912 - one answer per service
             return [role_arn(str(get("RoleName"))) or resource]
         return [resource]
     if service == "kms":
-        key = get("KeyId") or get("SourceKeyId")
+        # Alias operations are authorized on the key too (Create/UpdateAlias: the target,
+        # DeleteAlias: the key the alias names); the alias-ARN half is not modelled.
+        key = get("KeyId") or get("SourceKeyId") or get("TargetKeyId") or get("AliasName")
         return [(key_arn(str(key)) or "*") if key else "*"]
     if service == "lambda":
         return [_function_arn(get, region, account)]

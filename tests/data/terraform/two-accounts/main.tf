@@ -144,16 +144,12 @@ data "aws_iam_policy_document" "object_access" {
   }
 }
 
-resource "aws_iam_policy" "object_access" {
+# Inline, as infra/ does: the deploy role may not create or attach managed policies.
+resource "aws_iam_role_policy" "object_access" {
   provider = aws.account_b
   name     = "access-s3-bucket-objects"
+  role     = aws_iam_role.target.name
   policy   = data.aws_iam_policy_document.object_access.json
-}
-
-resource "aws_iam_role_policy_attachment" "object_access" {
-  provider   = aws.account_b
-  role       = aws_iam_role.target.name
-  policy_arn = aws_iam_policy.object_access.arn
 }
 
 output "bucket" {

