@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from crosstrack.iam.errors import PolicyError
+from crosstrack.iam.errors import PolicyError, show
 
 ValuePredicate = Callable[[str], bool]
 Cmp = Callable[[float, float], bool]
@@ -65,7 +65,7 @@ def ordered_values(
         parsed = parse(t)
         if parsed is None:
             kind = "number" if numeric else "date (ISO 8601 or epoch seconds)"
-            raise PolicyError(f"{key_path}[{i}]", f"{base} needs a {kind}, not {t!r}")
+            raise PolicyError(f"{key_path}[{i}]", f"{base} needs a {kind}, not {show(t)}")
         limits.append(parsed)
     return _ordered_predicate(parse, cmp, tuple(limits))
 
@@ -73,7 +73,7 @@ def ordered_values(
 def booleans(base: str, texts: tuple[str, ...], key_path: str) -> tuple[str, ...]:
     for i, t in enumerate(texts):
         if t.lower() not in ("true", "false"):
-            raise PolicyError(f"{key_path}[{i}]", f"{base} needs 'true' or 'false', not {t!r}")
+            raise PolicyError(f"{key_path}[{i}]", f"{base} needs 'true' or 'false', not {show(t)}")
     return texts
 
 
@@ -87,7 +87,7 @@ def binary_values(base: str, texts: tuple[str, ...], key_path: str) -> ValuePred
     for i, t in enumerate(texts):
         blob = _as_bytes(t)
         if blob is None:
-            raise PolicyError(f"{key_path}[{i}]", f"{base} needs base64, not {t!r}")
+            raise PolicyError(f"{key_path}[{i}]", f"{base} needs base64, not {show(t)}")
         blobs.add(blob)
     frozen = frozenset(blobs)
     return lambda value: _as_bytes(value) in frozen
@@ -100,7 +100,7 @@ def ip_values(base: str, texts: tuple[str, ...], key_path: str) -> ValuePredicat
             networks.append(ipaddress.ip_network(t, strict=False))
         except ValueError:
             raise PolicyError(
-                f"{key_path}[{i}]", f"{base} needs an IP address or CIDR, not {t!r}"
+                f"{key_path}[{i}]", f"{base} needs an IP address or CIDR, not {show(t)}"
             ) from None
     return _ip_predicate(tuple(networks))
 
