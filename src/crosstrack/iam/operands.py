@@ -14,6 +14,7 @@ import base64
 import binascii
 import ipaddress
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -24,8 +25,17 @@ ValuePredicate = Callable[[str], bool]
 Cmp = Callable[[float, float], bool]
 
 
+# Numbers are "an integer or decimal value" (condition operators page, #Conditions_Numeric):
+# ASCII digits, an optional sign, point and exponent. Python's float() also takes "1_000",
+# " 10 " and non-ASCII (Arabic-Indic) digits, which are no number a policy or an AWS request
+# context holds (the engine's reading: a PolicyError in a policy, never a match in a request).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 @lru_cache(maxsize=4096)
 def _as_number(text: str) -> float | None:
+    if _NUMBER.fullmatch(text) is None:
+        return None
     try:
         number = float(text)
     except ValueError:
