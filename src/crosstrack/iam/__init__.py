@@ -31,8 +31,8 @@ from crosstrack.iam.model import (
     StatementTrace,
     Verdict,
 )
-from crosstrack.iam.parse import clear_cache, parse_policy
-from crosstrack.iam.simulate import decide, simulate
+from crosstrack.iam.parse import parse_policy
+from crosstrack.iam.simulate import clear_cache, decide, simulate
 
 __all__ = [
     "OPERATORS",

@@ -32,7 +32,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from crosstrack.iam.errors import PolicyError
+from crosstrack.iam.errors import PolicyError, show
 from crosstrack.iam.operands import (
     Cmp,
     binary_values,
@@ -254,19 +254,19 @@ def parse_operator(name: str, path: str) -> tuple[str, Family, bool, bool, SetOp
             set_operator = SetOperator(qualifier)
         except ValueError:
             raise PolicyError(
-                path, f"unknown set operator {qualifier!r} (use ForAllValues or ForAnyValue)"
+                path, f"unknown set operator {show(qualifier)} (use ForAllValues or ForAnyValue)"
             ) from None
         if set_operator is SetOperator.NONE:
-            raise PolicyError(path, f"unknown condition operator {name!r}")
+            raise PolicyError(path, f"unknown condition operator {show(name)}")
     if_exists = base.endswith("IfExists")
     if if_exists:
         base = base[: -len("IfExists")]
     spec = _OPERATORS.get(base)
     if spec is None:
-        raise PolicyError(path, f"unknown condition operator {name!r}")
+        raise PolicyError(path, f"unknown condition operator {show(name)}")
     family, negated, cmp = spec
     if family is Family.NULL and (if_exists or set_operator is not SetOperator.NONE):
-        raise PolicyError(path, f"{name!r}: Null takes no IfExists form and no set operator")
+        raise PolicyError(path, f"{show(name)}: Null takes no IfExists form and no set operator")
     return base, family, negated, if_exists, set_operator, cmp
 
 
@@ -278,7 +278,9 @@ def _scalar(value: Any, path: str) -> str:
         return repr(value) if isinstance(value, float) else str(value)
     if isinstance(value, str):
         return value
-    raise PolicyError(path, f"condition value must be a string, number or boolean, not {value!r}")
+    raise PolicyError(
+        path, f"condition value must be a string, number or boolean, not {show(value)}"
+    )
 
 
 def compile_entry(
@@ -334,7 +336,7 @@ def _string_values(
     if family is Family.ARN:
         for i, t in enumerate(texts):
             if t != "*" and not t.startswith("arn:"):
-                raise PolicyError(f"{key_path}[{i}]", f"{base} needs an ARN, not {t!r}")
+                raise PolicyError(f"{key_path}[{i}]", f"{base} needs an ARN, not {show(t)}")
     templates = tuple(
         parse_template(t, f"{key_path}[{i}]") if variables else t for i, t in enumerate(texts)
     )

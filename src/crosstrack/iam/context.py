@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from itertools import repeat
 
-from crosstrack.iam.errors import PolicyError
+from crosstrack.iam.errors import PolicyError, show
 from crosstrack.iam.model import Policy, Request
 from crosstrack.iam.principals import Caller, PrincipalKind, parse_caller
 from crosstrack.iam.services import ServiceRules, rules_for
@@ -29,7 +29,7 @@ def action_rules(action: str) -> tuple[str, ServiceRules, bool]:
     Cached by action name: a small vocabulary, and validating it needs a regex.
     """
     if not _ACTION.match(action):
-        raise PolicyError("$.request.action", f"expected service:Action, not {action!r}")
+        raise PolicyError("$.request.action", f"expected service:Action, not {show(action)}")
     rules = rules_for(action)
     return action.lower(), rules, rules.requires_resource_allow(action)
 
@@ -38,7 +38,7 @@ def resource_account(request: Request) -> str | None:
     given = request.resource_account
     if given is not None and (not isinstance(given, str) or not _is_account(given)):
         raise PolicyError(
-            "$.request.resource_account", f"expected a 12-digit account id, not {given!r}"
+            "$.request.resource_account", f"expected a 12-digit account id, not {show(given)}"
         )
     parts = request.resource.split(":", 5)
     in_arn = parts[4] if len(parts) == 6 and _is_account(parts[4]) else None
@@ -51,7 +51,7 @@ def resource_account(request: Request) -> str | None:
     if account is None:
         raise PolicyError(
             "$.request.resource_account",
-            f"required: the resource {request.resource!r} carries no account "
+            f"required: the resource {show(request.resource)} carries no account "
             "(S3 bucket ARNs never do)",
         )
     return account
@@ -93,7 +93,9 @@ def build_context(request: Request, resource_account: str | None) -> dict[str, t
     for key, value in given.items():
         # ``type(x) is str`` first: the common case without a call to isinstance
         if (type(key) is not str and not isinstance(key, str)) or not key:
-            raise PolicyError("$.request.context", f"keys must be non-empty strings, not {key!r}")
+            raise PolicyError(
+                "$.request.context", f"keys must be non-empty strings, not {show(key)}"
+            )
         if type(value) is str or isinstance(value, str):
             context[key.lower()] = (value,)  # given values win over derived ones
             continue
@@ -103,7 +105,8 @@ def build_context(request: Request, resource_account: str | None) -> dict[str, t
             values = ("true" if value else "false",)
         else:
             raise PolicyError(
-                f"$.request.context.{key}", f"values are strings or lists of strings, not {value!r}"
+                f"$.request.context.{key}",
+                f"values are strings or lists of strings, not {show(value)}",
             )
         lowered = key.lower()
         if values:

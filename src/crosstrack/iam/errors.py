@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import reprlib
+
 from crosstrack.errors import InputError
 
 
@@ -21,3 +23,16 @@ class PolicyError(InputError, ValueError):
         """The same error with its path re-rooted under ``prefix`` (``identity_policies[0]``)."""
         rest = self.path[1:] if self.path.startswith("$") else "." + self.path
         return PolicyError(prefix + rest, self.problem)
+
+
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = 120
+_SHOW.maxother = 120
+_SHOW.maxlevel = 3
+_SHOW.maxlist = _SHOW.maxtuple = _SHOW.maxdict = 6
+
+
+def show(value: object) -> str:
+    """``repr(value)`` for an error message, bounded: hostile input (a 1 MB string, a list
+    nested 100,000 deep) must give a short message, never a RecursionError or a huge line."""
+    return _SHOW.repr(value)

@@ -20,7 +20,7 @@ from functools import partial
 
 from crosstrack.iam.combine import ABSENT, LayerResult, combine
 from crosstrack.iam.context import action_rules, build_context, check_layers, resource_account
-from crosstrack.iam.errors import PolicyError
+from crosstrack.iam.errors import PolicyError, show
 from crosstrack.iam.layers import Env, check_layer, labels
 from crosstrack.iam.model import (
     Decision,
@@ -70,7 +70,7 @@ def evaluate(
     caller = parse_caller(request.principal, request.principal_arn)
     action = request.action
     if not isinstance(action, str):
-        raise PolicyError("$.request.action", f"expected service:Action, not {action!r}")
+        raise PolicyError("$.request.action", f"expected service:Action, not {show(action)}")
     action_key, rules, requires_resource = action_rules(action)
     resource = request.resource
     if not isinstance(resource, str) or not resource:

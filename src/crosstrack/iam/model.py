@@ -152,17 +152,23 @@ class MatchedStatement:
     statement: int
     sid: str | None
     effect: Effect
+    # the simulate() form, built once (a MatchedStatement is made once per plan and reported
+    # on every request the plan applies to); as_dict hands out copies
+    row: dict[str, object] = field(init=False, compare=False, repr=False)
 
-    def as_dict(self) -> dict[str, object]:
-        """The simulate() result form."""
-        # ``_value_``, not ``.value``: that is a Python-level descriptor (one call per result)
-        return {
-            "layer": self.layer._value_,
+    def __post_init__(self) -> None:
+        row = {
+            "layer": self.layer.value,
             "policy": self.policy,
             "statement": self.statement,
             "sid": self.sid,
-            "effect": self.effect._value_,
+            "effect": self.effect.value,
         }
+        object.__setattr__(self, "row", row)
+
+    def as_dict(self) -> dict[str, object]:
+        """The simulate() result form (a fresh dict: the caller may change it)."""
+        return self.row.copy()
 
 
 #: One statement as evaluate's hot path checks it (built once per policy, action and label):
@@ -348,10 +354,17 @@ class Decision:
 
     def as_dict(self) -> dict[str, object]:
         """The ``simulate`` result (issue 3's format)."""
+        # The sentence straight from ``__dict__`` when cached, else rendered here: on Python
+        # 3.11 every cached_property access takes a lock, on simulate's hot path.
+        explanation = self.__dict__.get("explanation")
+        if explanation is None:
+            from crosstrack.iam.explain import render  # explain imports this module
+
+            explanation = self.__dict__["explanation"] = render(self, trust=self.trust)
         return {
             "decision": self.decision._value_,
             "decided_by": self.decided_by._value_ if self.decided_by else None,
             "matched": [m.as_dict() for m in self.matched],
             "missing_allow": [layer._value_ for layer in self.missing_allow],
-            "explanation": self.explanation,
+            "explanation": explanation,
         }

@@ -14,18 +14,28 @@ import base64
 import binascii
 import ipaddress
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from crosstrack.iam.errors import PolicyError
+from crosstrack.iam.errors import PolicyError, show
 
 ValuePredicate = Callable[[str], bool]
 Cmp = Callable[[float, float], bool]
 
 
+# Numbers are "an integer or decimal value" (condition operators page, #Conditions_Numeric):
+# ASCII digits, an optional sign, point and exponent. Python's float() also takes "1_000",
+# " 10 " and non-ASCII (Arabic-Indic) digits, which are no number a policy or an AWS request
+# context holds (the engine's reading: a PolicyError in a policy, never a match in a request).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 @lru_cache(maxsize=4096)
 def _as_number(text: str) -> float | None:
+    if _NUMBER.fullmatch(text) is None:
+        return None
     try:
         number = float(text)
     except ValueError:
@@ -65,7 +75,7 @@ def ordered_values(
         parsed = parse(t)
         if parsed is None:
             kind = "number" if numeric else "date (ISO 8601 or epoch seconds)"
-            raise PolicyError(f"{key_path}[{i}]", f"{base} needs a {kind}, not {t!r}")
+            raise PolicyError(f"{key_path}[{i}]", f"{base} needs a {kind}, not {show(t)}")
         limits.append(parsed)
     return _ordered_predicate(parse, cmp, tuple(limits))
 
@@ -73,7 +83,7 @@ def ordered_values(
 def booleans(base: str, texts: tuple[str, ...], key_path: str) -> tuple[str, ...]:
     for i, t in enumerate(texts):
         if t.lower() not in ("true", "false"):
-            raise PolicyError(f"{key_path}[{i}]", f"{base} needs 'true' or 'false', not {t!r}")
+            raise PolicyError(f"{key_path}[{i}]", f"{base} needs 'true' or 'false', not {show(t)}")
     return texts
 
 
@@ -87,7 +97,7 @@ def binary_values(base: str, texts: tuple[str, ...], key_path: str) -> ValuePred
     for i, t in enumerate(texts):
         blob = _as_bytes(t)
         if blob is None:
-            raise PolicyError(f"{key_path}[{i}]", f"{base} needs base64, not {t!r}")
+            raise PolicyError(f"{key_path}[{i}]", f"{base} needs base64, not {show(t)}")
         blobs.add(blob)
     frozen = frozenset(blobs)
     return lambda value: _as_bytes(value) in frozen
@@ -100,7 +110,7 @@ def ip_values(base: str, texts: tuple[str, ...], key_path: str) -> ValuePredicat
             networks.append(ipaddress.ip_network(t, strict=False))
         except ValueError:
             raise PolicyError(
-                f"{key_path}[{i}]", f"{base} needs an IP address or CIDR, not {t!r}"
+                f"{key_path}[{i}]", f"{base} needs an IP address or CIDR, not {show(t)}"
             ) from None
     return _ip_predicate(tuple(networks))
 

@@ -23,7 +23,7 @@ from threading import Lock
 from typing import Any
 
 from crosstrack.iam.conditions import ConditionEntry, compile_block
-from crosstrack.iam.errors import PolicyError
+from crosstrack.iam.errors import PolicyError, show
 from crosstrack.iam.model import Effect, Policy, PolicyKind, Statement
 from crosstrack.iam.principals import PrincipalSet, compile_principal
 from crosstrack.iam.variables import Template, parse_template
@@ -54,6 +54,8 @@ _STATEMENT_KEYS = frozenset(
 _ACTION = re.compile(r"^[A-Za-z0-9*?-]+:[A-Za-z0-9*?_.-]+$")
 _WITH_PRINCIPAL = frozenset({PolicyKind.RESOURCE, PolicyKind.TRUST, PolicyKind.RCP})
 
+_TOO_DEEP = "nested too deeply (no valid policy nests more than a few levels)"
+
 _CACHE: dict[tuple[PolicyKind, bytes | str], Policy] = {}
 _CACHE_LIMIT = 4096
 _CACHE_LOCK = Lock()
@@ -78,6 +80,8 @@ def parse_policy(
             document = json.loads(document)
         except json.JSONDecodeError as exc:
             raise PolicyError("$", f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        except RecursionError:
+            raise PolicyError("$", _TOO_DEEP) from None
     if type(document) is not dict and not isinstance(document, Mapping):
         raise PolicyError("$", "a policy document must be a JSON object")
     if not cache:
@@ -104,6 +108,9 @@ def _cache_key(document: Mapping[str, Any]) -> bytes | str:
         return json.dumps(document, sort_keys=True, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise PolicyError("$", f"not JSON data: {exc}") from None
+    except RecursionError:
+        # marshal refuses data nested over 2,000 deep (ValueError), json.dumps then recurses
+        raise PolicyError("$", _TOO_DEEP) from None
 
 
 def clear_cache() -> None:
@@ -119,18 +126,20 @@ def _kind(kind: PolicyKind | str) -> PolicyKind:
         return PolicyKind(kind)
     except ValueError:
         known = ", ".join(k.value for k in PolicyKind)
-        raise PolicyError("$", f"unknown policy kind {kind!r} (one of {known})") from None
+        raise PolicyError("$", f"unknown policy kind {show(kind)} (one of {known})") from None
 
 
 def _compile(document: Mapping[str, Any], kind: PolicyKind) -> Policy:
     for key in document:
         if key not in _TOP_KEYS:
             raise PolicyError(
-                f"$.{key}", f"unknown element {key!r} (expected Version, Id, Statement)"
+                f"$.{key}", f"unknown element {show(key)} (expected Version, Id, Statement)"
             )
     version = document.get("Version", VERSION_2008)
     if version not in _VERSIONS:
-        raise PolicyError("$.Version", f"unknown Version {version!r} (use {VERSION_2012!r})")
+        raise PolicyError(
+            "$.Version", f"unknown Version {show(version)} (use {show(VERSION_2012)})"
+        )
     policy_id = document.get("Id")
     if policy_id is not None and not isinstance(policy_id, str):
         raise PolicyError("$.Id", "Id must be a string")
@@ -155,7 +164,7 @@ def _compile(document: Mapping[str, Any], kind: PolicyKind) -> Policy:
             # "the Sid value must be unique within a JSON policy"
             # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html)
             if statement.sid in sids:
-                raise PolicyError(f"{path}.Sid", f"duplicate Sid {statement.sid!r}")
+                raise PolicyError(f"{path}.Sid", f"duplicate Sid {show(statement.sid)}")
             sids.add(statement.sid)
         statements.append(statement)
     return Policy(kind=kind, version=version, statements=tuple(statements), id=policy_id)
@@ -168,7 +177,9 @@ def _strings(value: Any, path: str, element: str) -> tuple[str, ...]:
     for i, item in enumerate(items):
         if not isinstance(item, str) or not item:
             where = f"{path}[{i}]" if isinstance(value, list) else path
-            raise PolicyError(where, f"{element} entries must be non-empty strings, not {item!r}")
+            raise PolicyError(
+                where, f"{element} entries must be non-empty strings, not {show(item)}"
+            )
     return tuple(items)
 
 
@@ -187,14 +198,14 @@ def _statement(item: Any, index: int, path: str, kind: PolicyKind, *, variables:
         raise PolicyError(path, "a statement must be a JSON object")
     for key in item:
         if key not in _STATEMENT_KEYS:
-            raise PolicyError(f"{path}.{key}", f"unknown element {key!r}")
+            raise PolicyError(f"{path}.{key}", f"unknown element {show(key)}")
     sid = item.get("Sid")
     if sid is not None and not isinstance(sid, str):
         raise PolicyError(f"{path}.Sid", "Sid must be a string")
     effect_text = item.get("Effect")
     if effect_text not in ("Allow", "Deny"):
         raise PolicyError(
-            f"{path}.Effect", f"Effect must be 'Allow' or 'Deny', not {effect_text!r}"
+            f"{path}.Effect", f"Effect must be 'Allow' or 'Deny', not {show(effect_text)}"
         )
     action_key, actions = _actions(item, path)
     resource_key, resources = _resources(item, path, kind, variables=variables)
@@ -231,7 +242,8 @@ def _actions(item: Mapping[str, Any], path: str) -> tuple[str, tuple[str, ...]]:
     for i, action in enumerate(actions):
         if action != "*" and not _ACTION.match(action):
             raise PolicyError(
-                _where(item, path, key, i), f"malformed action {action!r} (expected service:action)"
+                _where(item, path, key, i),
+                f"malformed action {show(action)} (expected service:action)",
             )
     return key, actions
 
@@ -252,7 +264,7 @@ def _resources(
         if resource != "*" and (not resource.startswith("arn:") or resource.count(":") < 5):
             raise PolicyError(
                 where,
-                f"malformed ARN {resource!r} "
+                f"malformed ARN {show(resource)} "
                 "(expected arn:partition:service:region:account:resource or *)",
             )
         compiled.append(parse_template(resource, where) if variables else resource)

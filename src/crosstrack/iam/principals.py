@@ -17,7 +17,7 @@ from enum import Enum, IntEnum
 from functools import lru_cache
 from typing import Any
 
-from crosstrack.iam.errors import PolicyError
+from crosstrack.iam.errors import PolicyError, show
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$")
@@ -76,7 +76,7 @@ def _split(arn: str, path: str) -> tuple[str, str, str, str]:
     if not m:
         raise PolicyError(
             path,
-            f"{arn!r} is not a principal ARN (arn:aws:iam::<account>:root|user/..|role/.., "
+            f"{show(arn)} is not a principal ARN (arn:aws:iam::<account>:root|user/..|role/.., "
             "arn:aws:sts::<account>:assumed-role/<role>/<session>, or a 12-digit account id)",
         )
     return m["partition"], m["service"], m["account"], m["rest"]
@@ -121,7 +121,7 @@ def parse_caller(principal: str, principal_arn: str | None = None) -> Caller:
         return Caller(PrincipalKind.ROLE, principal, account, partition, principal, name, ids)
     if service == "sts":
         return _sts_caller(principal, principal_arn, partition, account, rest)
-    raise PolicyError(path, f"unsupported principal {principal!r}")
+    raise PolicyError(path, f"unsupported principal {show(principal)}")
 
 
 def _sts_caller(
@@ -132,7 +132,9 @@ def _sts_caller(
     if rest.startswith("assumed-role/"):
         parts = rest.split("/")
         if len(parts) != 3 or not parts[1] or not parts[2]:
-            raise PolicyError(path, f"{principal!r}: expected assumed-role/<role-name>/<session>")
+            raise PolicyError(
+                path, f"{show(principal)}: expected assumed-role/<role-name>/<session>"
+            )
         role_name = parts[1]
         # A session ARN drops the role's path; principal_arn restores it
         # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-role-session).
@@ -143,7 +145,7 @@ def _sts_caller(
         ):
             raise PolicyError(
                 "$.request.principal_arn",
-                f"{role_arn!r} is not the role behind session {principal!r}",
+                f"{show(role_arn)} is not the role behind session {show(principal)}",
             )
         session_ids = (("arn:" + principal, Grant.SESSION), ("arn:" + role_arn, Grant.ROLE), acct)
         return Caller(
@@ -169,7 +171,7 @@ def _sts_caller(
             name,
             tuple(fed_ids),
         )
-    raise PolicyError(path, f"unsupported principal {principal!r}")
+    raise PolicyError(path, f"unsupported principal {show(principal)}")
 
 
 def _same_entity(principal_arn: str | None, principal: str, what: str) -> None:
@@ -218,7 +220,7 @@ def compile_principal(element: Any, path: str) -> PrincipalSet:
     for key, raw in element.items():
         key_path = f"{path}.{key}"
         if key not in _PRINCIPAL_KEYS:
-            raise PolicyError(key_path, f"unknown principal type {key!r}")
+            raise PolicyError(key_path, f"unknown principal type {show(key)}")
         values = raw if isinstance(raw, list) else [raw]
         if not values:
             raise PolicyError(key_path, "needs at least one principal")
@@ -241,7 +243,7 @@ def _normalise(key: str, value: str, path: str) -> str:
         # "You cannot use a wildcard to match part of a principal name or ARN" (Principal page).
         raise PolicyError(
             path,
-            f"wildcards are not allowed in a principal ({value!r}); "
+            f"wildcards are not allowed in a principal ({show(value)}); "
             "use a condition on aws:PrincipalArn instead",
         )
     if key == "Service":
@@ -261,5 +263,5 @@ def _normalise(key: str, value: str, path: str) -> str:
         or (service == "sts" and rest.startswith("federated-user/") and len(rest) > 15)
     )
     if not valid:
-        raise PolicyError(path, f"malformed principal ARN {value!r}")
+        raise PolicyError(path, f"malformed principal ARN {show(value)}")
     return "arn:" + value

@@ -14,12 +14,15 @@ policy is the trust policy for ``sts:AssumeRole``-like actions, else a resource 
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Mapping, Sequence
+from threading import Lock
 from typing import Any
 
-from crosstrack.iam.errors import PolicyError
+from crosstrack.iam.errors import PolicyError, show
 from crosstrack.iam.evaluate import evaluate
 from crosstrack.iam.model import Decision, Policy, PolicyKind, Request
+from crosstrack.iam.parse import clear_cache as clear_policy_cache
 from crosstrack.iam.parse import parse_policy
 from crosstrack.iam.services import rules_for
 
@@ -54,30 +57,86 @@ def decide(case: Mapping[str, Any], *, trace: bool = False) -> Decision:
     """Like :func:`simulate`, returning the typed :class:`Decision` (``trace`` for --explain)."""
     if not _is_mapping(case):
         raise PolicyError("$", "a case must be a JSON object")
-    for key in case:
-        if key not in _CASE_KEYS:
-            known = ", ".join(sorted(_CASE_KEYS))
-            raise PolicyError(f"$.{key}", f"unknown case key {key!r} (known: {known})")
+    if not _CASE_KEYS.issuperset(case):
+        for key in case:
+            if key not in _CASE_KEYS:
+                known = ", ".join(sorted(_CASE_KEYS))
+                raise PolicyError(f"$.{key}", f"unknown case key {show(key)} (known: {known})")
     request = _request(case.get("request"))
     resource_kind = rules_for(request.action).policy_kind(request.action)
+    layers = _layers(case, resource_kind)
     return evaluate(
         request,
-        identity_policies=_policy_list(
-            case.get("identity_policies"), "$.identity_policies", PolicyKind.IDENTITY
-        ),
-        permission_boundary=_maybe_policy(
-            case.get("permission_boundary"), "$.permission_boundary", PolicyKind.BOUNDARY
-        ),
-        session_policy=_maybe_policy(
-            case.get("session_policy"), "$.session_policy", PolicyKind.SESSION
-        ),
-        resource_policy=_maybe_policy(
-            case.get("resource_policy"), "$.resource_policy", resource_kind
-        ),
-        scps=_levels(case.get("scps"), "$.scps", PolicyKind.SCP),
-        rcps=_levels(case.get("rcps"), "$.rcps", PolicyKind.RCP),
+        identity_policies=layers[0],
+        permission_boundary=layers[1],
+        session_policy=layers[2],
+        resource_policy=layers[3],
+        scps=layers[4],
+        rcps=layers[5],
         trace=trace,
     )
+
+
+_Layers = tuple[
+    list[Policy],
+    Policy | None,
+    Policy | None,
+    Policy | None,
+    Sequence[Sequence[Policy]],
+    Sequence[Sequence[Policy]],
+]
+# A case's policies, validated and compiled, keyed by the marshal bytes of all of them at once
+# (with the resource policy's kind, which the action decides). One marshal call and one lookup
+# replace a validation, a marshal call and a lookup per policy: the emulator and the benchmark
+# hand the same policies in again and again. Exact for the reason parse.py's cache is (marshal
+# takes only built-in types; equal bytes load back to equal data); the compiled values keep no
+# reference to the caller's (mutable) documents. Anything marshal refuses takes the long way.
+_LAYERS: dict[tuple[PolicyKind, bytes], _Layers] = {}
+_LAYERS_LIMIT = 1024
+_LAYERS_LOCK = Lock()
+
+
+def _layers(case: Mapping[str, Any], resource_kind: PolicyKind) -> _Layers:
+    get = case.get
+    raw = (
+        get("identity_policies"),
+        get("permission_boundary"),
+        get("session_policy"),
+        get("resource_policy"),
+        get("scps"),
+        get("rcps"),
+    )
+    try:
+        key = (resource_kind, marshal.dumps(raw))
+    except ValueError:  # not built-in types only, or nested past marshal's limit
+        return _compile_layers(raw, resource_kind)
+    found = _LAYERS.get(key)
+    if found is None:
+        found = _compile_layers(raw, resource_kind)  # raises PolicyError: nothing cached
+        with _LAYERS_LOCK:
+            if len(_LAYERS) >= _LAYERS_LIMIT:
+                _LAYERS.clear()
+            _LAYERS[key] = found
+    return found
+
+
+def _compile_layers(raw: tuple[Any, ...], resource_kind: PolicyKind) -> _Layers:
+    identity, boundary, session, resource, scps, rcps = raw
+    return (
+        _policy_list(identity, "$.identity_policies", PolicyKind.IDENTITY),
+        _maybe_policy(boundary, "$.permission_boundary", PolicyKind.BOUNDARY),
+        _maybe_policy(session, "$.session_policy", PolicyKind.SESSION),
+        _maybe_policy(resource, "$.resource_policy", resource_kind),
+        _levels(scps, "$.scps", PolicyKind.SCP),
+        _levels(rcps, "$.rcps", PolicyKind.RCP),
+    )
+
+
+def clear_cache() -> None:
+    """Forget every compiled policy and case (for tests and benchmarks)."""
+    with _LAYERS_LOCK:
+        _LAYERS.clear()
+    clear_policy_cache()
 
 
 def _request(raw: Any) -> Request:
@@ -85,26 +144,24 @@ def _request(raw: Any) -> Request:
         raise PolicyError("$.request", "missing: a case needs a request")
     if not _is_mapping(raw):
         raise PolicyError("$.request", "must be an object")
-    for key in raw:
-        if key not in _REQUEST_KEYS:
-            raise PolicyError(f"$.request.{key}", f"unknown request key {key!r}")
-    for key in ("principal", "action", "resource"):
-        if not isinstance(raw.get(key), str) or not raw[key]:
+    if not _REQUEST_KEYS.issuperset(raw):
+        for key in raw:
+            if key not in _REQUEST_KEYS:
+                raise PolicyError(f"$.request.{key}", f"unknown request key {show(key)}")
+    get = raw.get
+    principal, action, resource = get("principal"), get("action"), get("resource")
+    # ``type(x) is str`` first: the usual case without an isinstance call
+    for key, value in (("principal", principal), ("action", action), ("resource", resource)):
+        if (type(value) is not str and not isinstance(value, str)) or not value:
             raise PolicyError(f"$.request.{key}", "required: a non-empty string")
-    for key in ("principal_arn", "resource_account"):
-        if raw.get(key) is not None and not isinstance(raw[key], str):
+    principal_arn, account = get("principal_arn"), get("resource_account")
+    for key, value in (("principal_arn", principal_arn), ("resource_account", account)):
+        if value is not None and not isinstance(value, str):
             raise PolicyError(f"$.request.{key}", "must be a string")
-    context = raw.get("context") or {}
+    context = get("context") or {}
     if not _is_mapping(context):
         raise PolicyError("$.request.context", "must be an object of key -> string or list")
-    return Request(
-        principal=raw["principal"],
-        action=raw["action"],
-        resource=raw["resource"],
-        principal_arn=raw.get("principal_arn"),
-        resource_account=raw.get("resource_account"),
-        context=context,
-    )
+    return Request(principal, action, resource, principal_arn, account, context)
 
 
 def _policy(raw: Any, path: str, kind: PolicyKind) -> Policy:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from crosstrack.iam.errors import PolicyError
+from crosstrack.iam.errors import PolicyError, show
 from crosstrack.iam.wildcards import LITERAL_QMARK, LITERAL_STAR
 
 _VAR = re.compile(r"\$\{([^}]*)\}")
@@ -96,7 +96,7 @@ def parse_template(text: str, path: str) -> str | Template:
     try:
         return _template(text)
     except _MalformedVariable as exc:
-        raise PolicyError(path, f"malformed policy variable {exc.text!r}") from None
+        raise PolicyError(path, f"malformed policy variable {show(exc.text)}") from None
 
 
 class _MalformedVariable(Exception):

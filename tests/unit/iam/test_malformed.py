@@ -193,6 +193,13 @@ MALFORMED = [
         "needs a number",
     ),
     (
+        "Numeric value with an underscore (Python's float() would take it)",
+        _doc(Condition={"NumericLessThan": {"s3:max-keys": "1_000"}}),
+        "identity",
+        "$.Statement[0].Condition.NumericLessThan.s3:max-keys[0]",
+        "needs a number",
+    ),
+    (
         "Date value not a date",
         _doc(Condition={"DateLessThan": {"aws:CurrentTime": "soon"}}),
         "identity",
