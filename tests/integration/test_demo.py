@@ -33,7 +33,7 @@ CROSSTRACK = Path(sys.executable).with_name("crosstrack")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from crosstrack.local.demo import Demo, DemoOptions
+    from crosstrack.local.run.demo import Demo, DemoOptions
 
     workdir = tmp_path_factory.mktemp("demo")
     d = Demo(DemoOptions(workdir=workdir, offline=True))
@@ -143,7 +143,7 @@ def test_broken_logs_permission_loses_the_logs_but_not_the_record(demo: Any) -> 
 
 
 def test_broken_deploy_role_stops_terraform_with_awss_message(demo: Any) -> None:
-    from crosstrack.local.terraform import TerraformError
+    from crosstrack.local.run.terraform import TerraformError
 
     restore = demo.break_link("deploy-role")
     try:

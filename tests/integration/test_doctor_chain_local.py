@@ -17,7 +17,9 @@ from crosstrack.cli import app
 pytestmark = pytest.mark.slow
 
 A, B = "111111111111", "222222222222"
-APP, READER = f"arn:aws:iam::{A}:role/chain-app", f"arn:aws:iam::{B}:role/chain-reader"
+# B's terraform role may create and change only the role it deploys (infra/bootstrap/), so
+# the chain's role in B carries that name.
+APP, READER = f"arn:aws:iam::{A}:role/chain-app", f"arn:aws:iam::{B}:role/access-s3-bucket"
 BUCKET = "iss-reporting-chain-doctor"  # the terraform role may create this prefix only
 OBJECT = f"arn:aws:s3:::{BUCKET}/reports/today.json"
 
@@ -46,7 +48,7 @@ def env(local_aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def deployed(local_aws: Any) -> None:
-    """Role chain-app in A may assume chain-reader in B, which may read the object."""
+    """Role chain-app in A may assume access-s3-bucket in B, which may read the object."""
     import os
 
     saved = dict(os.environ)
@@ -62,8 +64,10 @@ def deployed(local_aws: Any) -> None:
             {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": READER}))  # fmt: skip
         b = boto3.Session(profile_name="account-b")
         trust = {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "sts:AssumeRole"}
-        b.client("iam").create_role(RoleName="chain-reader", AssumeRolePolicyDocument=_doc(trust))
-        b.client("iam").put_role_policy(RoleName="chain-reader", PolicyName="read",
+        b.client("iam").create_role(
+            RoleName="access-s3-bucket", AssumeRolePolicyDocument=_doc(trust)
+        )
+        b.client("iam").put_role_policy(RoleName="access-s3-bucket", PolicyName="read",
                                         PolicyDocument=_doc({"Effect": "Allow",
                                         "Action": "s3:GetObject", "Resource": OBJECT}))  # fmt: skip
         b.client("s3").create_bucket(Bucket=BUCKET)
@@ -95,18 +99,19 @@ def test_live_chain_passes_then_fails_exactly_the_removed_permission(
     assert resource["verdict"] == "pass"
 
     b = boto3.Session(profile_name="account-b").client("iam")
-    b.delete_role_policy(RoleName="chain-reader", PolicyName="read")
+    b.delete_role_policy(RoleName="access-s3-bucket", PolicyName="read")
     try:
         code, document = chain()
         assert [r["id"] for r in document["rows"] if r["verdict"] != "pass"] == ["final.identity"]
         broken = next(r for r in document["rows"] if r["id"] == "final.identity")
         assert (
-            broken["principal"] == f"arn:aws:sts::{B}:assumed-role/chain-reader/crosstrack-doctor"
+            broken["principal"]
+            == f"arn:aws:sts::{B}:assumed-role/access-s3-bucket/crosstrack-doctor"
         )
         assert broken["resource"] == OBJECT
         assert code == 1
     finally:
-        b.put_role_policy(RoleName="chain-reader", PolicyName="read", PolicyDocument=_doc(
+        b.put_role_policy(RoleName="access-s3-bucket", PolicyName="read", PolicyDocument=_doc(
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": OBJECT}))  # fmt: skip
 
 

@@ -31,7 +31,7 @@ A, B = "111111111111", "222222222222"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from crosstrack.local.demo import Demo, DemoOptions
+    from crosstrack.local.run.demo import Demo, DemoOptions
 
     d = Demo(DemoOptions(workdir=tmp_path_factory.mktemp("doctor-demo"), offline=True))
     try:

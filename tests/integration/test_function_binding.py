@@ -2,7 +2,7 @@
 
 Role A's ``sts:AssumeRole`` on role B requires ``lambda:SourceFunctionArn`` = the reporter's
 ARN. In the local AWS, as in AWS, only the credentials Lambda issues to a function carry
-that key (crosstrack.local.function_sessions); this checks, against the enforced endpoint,
+that key (crosstrack.local.auth.function_sessions); this checks, against the enforced endpoint,
 that the reporter's session reaches role B while a second function given role A, a session
 of role A obtained as Lambda without a function, and the operator assuming role A are all
 refused at link 2 with STS's message. The chain table names link 2 as the broken one.
@@ -22,8 +22,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from crosstrack.local import ACCOUNT_A, ACCOUNT_B, LocalAWS, links
-from crosstrack.local.lambda_runner import function_credentials, read_function
+from crosstrack.local import ACCOUNT_A, ACCOUNT_B, LocalAWS
+from crosstrack.local.run import links
+from crosstrack.local.run.lambda_runner import function_credentials, read_function
 
 REPORTER = "write-report-to-crossaccount-s3"
 OTHER = "another-function"

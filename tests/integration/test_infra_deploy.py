@@ -1,7 +1,7 @@
 """infra/ deployed into the local two-account AWS, with IAM enforced from the first call.
 
 One deployment per module (``deployment``): ``terraform apply`` of the real infra/ (a copy
-with an endpoint override; crosstrack.local.terraform) with account A reached through the
+with an endpoint override; crosstrack.local.run.terraform) with account A reached through the
 operator's key and account B only through B's ``terraform`` role. Then, in order:
 
 * each account holds its own resources and nothing of the other's; the bucket is encrypted
@@ -38,7 +38,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from crosstrack.iam import simulate
-from crosstrack.local.terraform import TerraformRun, find_terraform
+from crosstrack.local.run.terraform import TerraformRun, find_terraform
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
@@ -109,7 +109,7 @@ class Deployment:
     def role_a_credentials(self) -> dict[str, str]:
         """Role A's session, obtained as the Lambda service obtains it for the function
         (trust checked; the session carries lambda:SourceFunctionArn)."""
-        from crosstrack.local.lambda_runner import function_credentials, read_function
+        from crosstrack.local.run.lambda_runner import function_credentials, read_function
 
         config = read_function(self.outputs["function_name"], account=A)
         creds = function_credentials(self.aws, config)

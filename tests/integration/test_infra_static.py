@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crosstrack.local.terraform import TerraformRun, find_terraform
+from crosstrack.local.run.terraform import TerraformRun, find_terraform
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"

@@ -22,7 +22,7 @@ def test_a_checkout_reads_its_own_tree() -> None:
 
 def test_demo_infra_flag_must_name_a_root_module(tmp_path: Path) -> None:
     pytest.importorskip("moto")
-    from crosstrack.local.demo import DemoError, find_infra
+    from crosstrack.local.run.demo import DemoError, find_infra
 
     assert find_infra() == REPO / "infra"
     assert find_infra(REPO / "infra") == REPO / "infra"

@@ -13,7 +13,7 @@ import typer
 from crosstrack.cli.errors import CliError
 
 if TYPE_CHECKING:
-    from crosstrack.local.demo import Demo, Tick
+    from crosstrack.local.run.demo import Demo, Tick
 
 LINK_HELP = (
     "Break one link of the trust chain, then show where it fails with AWS's message and the "
@@ -149,10 +149,10 @@ def demo(
     Progress goes to stderr; Terraform's full output to a log file under the work dir.
     Exit 0 when every run succeeded, 1 when a step failed (or --break showed its failure).
     """
-    from crosstrack.local import links
-    from crosstrack.local.demo import Demo, DemoError, DemoOptions, default_workdir
     from crosstrack.local.errors import LocalAWSError
-    from crosstrack.local.terraform import TerraformError
+    from crosstrack.local.run import links
+    from crosstrack.local.run.demo import Demo, DemoError, DemoOptions, default_workdir
+    from crosstrack.local.run.terraform import TerraformError
     from crosstrack.packaging import PackagingError
 
     if break_link is not None and break_link not in links.LINKS:
@@ -194,8 +194,8 @@ def _raise_interrupt(*_: object) -> None:
 
 def _deploy(runner: Demo, break_link: str | None) -> None:
     """Package and apply; apply the breakage before (deploy-role) or after the deploy."""
-    from crosstrack.local import links
-    from crosstrack.local.terraform import TerraformError
+    from crosstrack.local.run import links
+    from crosstrack.local.run.terraform import TerraformError
 
     if break_link == "deploy-role":
         _err("      breaking deploy-role: " + links.DESCRIPTIONS["deploy-role"])

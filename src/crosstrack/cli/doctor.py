@@ -130,7 +130,7 @@ def run_diagnosis(
         else:
             from crosstrack.doctor import live
             from crosstrack.doctor.names import resolve
-            from crosstrack.local.demo import DemoError, find_infra
+            from crosstrack.local.run.demo import DemoError, find_infra
 
             try:
                 infra_dir: Path | None = find_infra(infra)

@@ -36,8 +36,7 @@ role with the trust and permissions of ``infra/bootstrap/``. One LocalAWS per pr
 from __future__ import annotations
 
 from crosstrack.local.accounts import ACCOUNT_A, ACCOUNT_B, REGION
-from crosstrack.local.bootstrap import OperatorCredentials
-from crosstrack.local.decisions import Verdict
+from crosstrack.local.auth.decisions import Verdict
 from crosstrack.local.emulator import LocalAWS
 from crosstrack.local.errors import (
     BootstrapError,
@@ -46,7 +45,8 @@ from crosstrack.local.errors import (
     MotoSeamError,
     PortInUseError,
 )
-from crosstrack.local.service_access import AccessDeniedError, ServiceCredentials
+from crosstrack.local.services.service_access import AccessDeniedError, ServiceCredentials
+from crosstrack.local.setup.bootstrap import OperatorCredentials
 
 __all__ = [
     "ACCOUNT_A",

@@ -10,14 +10,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from crosstrack.local import bootstrap, profiles, seams, service_access
 from crosstrack.local.accounts import ACCOUNT_A, ACCOUNT_B
-from crosstrack.local.actions import ContextValue
-from crosstrack.local.audit import AuditLog
-from crosstrack.local.bootstrap import OperatorCredentials
-from crosstrack.local.decisions import Decider, Simulate, Verdict, load_engine
+from crosstrack.local.auth.actions import ContextValue
+from crosstrack.local.auth.audit import AuditLog
+from crosstrack.local.auth.decisions import Decider, Simulate, Verdict, load_engine
 from crosstrack.local.errors import LocalAWSError, MissingDependencyError
-from crosstrack.local.server import (
+from crosstrack.local.moto import seams
+from crosstrack.local.services import service_access
+from crosstrack.local.services.service_access import ServiceCredentials
+from crosstrack.local.setup import bootstrap, profiles
+from crosstrack.local.setup.bootstrap import OperatorCredentials
+from crosstrack.local.transport.server import (
     KeyLocks,
     Listener,
     RecordingApp,
@@ -25,7 +28,6 @@ from crosstrack.local.server import (
     listen,
     port_is_free,
 )
-from crosstrack.local.service_access import ServiceCredentials
 
 _STATE_DIRS = ("tls", "aws")
 
@@ -106,8 +108,8 @@ class LocalAWS:
                 shutil.rmtree(self.workdir / name, ignore_errors=True)
             self.audit_log.unlink(missing_ok=True)
             self._decider = Decider(AuditLog(self.audit_log), engine=engine)
-            from crosstrack.local.enforcer import Enforcer
-            from crosstrack.local.tls import generate
+            from crosstrack.local.auth.enforcer import Enforcer
+            from crosstrack.local.setup.tls import generate
 
             enforcer = Enforcer(self._decider)
 

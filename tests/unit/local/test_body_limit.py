@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from crosstrack.local.server import BodyTooLarge, _read_body
+from crosstrack.local.transport.server import BodyTooLarge, _read_body
 
 
 class Unreadable(io.RawIOBase):

@@ -8,8 +8,8 @@ import botocore.session
 import pytest
 from botocore.parsers import create_parser
 
-from crosstrack.local import denials
-from crosstrack.local.denials import Problem
+from crosstrack.local.auth import denials
+from crosstrack.local.auth.denials import Problem
 
 PRINCIPAL = "arn:aws:sts::222222222222:assumed-role/access-s3-bucket/s1"
 

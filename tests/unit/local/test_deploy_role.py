@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from crosstrack.iam import simulate
-from crosstrack.local.deploy_role import DEPLOY_TAG_KEY, DeployRoleValues, fill
 from crosstrack.local.errors import BootstrapError
+from crosstrack.local.setup.deploy_role import DEPLOY_TAG_KEY, DeployRoleValues, fill
 
 ROOT = Path(__file__).resolve().parents[3]
 BOOTSTRAP = ROOT / "infra" / "bootstrap"

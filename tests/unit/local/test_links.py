@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from crosstrack.local.links import LINKS, Deployment, LinkError, break_link, chain_rows
+from crosstrack.local.run.links import LINKS, Deployment, LinkError, break_link, chain_rows
 
 DEP = Deployment(
     function_name="write-report-to-crossaccount-s3",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crosstrack.local import operation_actions, operations
-from crosstrack.local.operations import Classified, Unclassified
+from crosstrack.local.auth import operation_actions, operations
+from crosstrack.local.auth.operations import Classified, Unclassified
 
 
 def _rpc(service: str, **kwargs: object) -> Classified | Unclassified:

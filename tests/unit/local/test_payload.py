@@ -10,7 +10,7 @@ import zlib
 import pytest
 from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
 
-from crosstrack.local import payload, sigv4
+from crosstrack.local.auth import payload, sigv4
 
 # https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html, "Example: PUT Object":
 # 65 KiB of "a" in a 64 KiB and a 1 KiB chunk, and the signatures S3 expects for them.

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from crosstrack.local.request_time import check
-from crosstrack.local.sigv4 import SignedRequest
+from crosstrack.local.auth.request_time import check
+from crosstrack.local.auth.sigv4 import SignedRequest
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, 0, tzinfo=dt.UTC)
 

@@ -16,8 +16,8 @@ import moto
 import pytest
 from moto import mock_aws
 
-from crosstrack.local import links, scheduler
-from crosstrack.local.lambda_runner import read_function
+from crosstrack.local.run import links, scheduler
+from crosstrack.local.run.lambda_runner import read_function
 
 ACCOUNT = "123456789012"  # moto's default account for mock_aws
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from crosstrack.local import s3_rules
-from crosstrack.local.operations import Classified, Unclassified
-from crosstrack.local.service_resources import passed_roles
+from crosstrack.local.auth.operations import Classified, Unclassified
+from crosstrack.local.services import s3_rules
+from crosstrack.local.services.service_resources import passed_roles
 
 
 def _needs(

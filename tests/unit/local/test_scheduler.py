@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from crosstrack.local.scheduler import ScheduleError, parse_rate, render_input, tick_time
+from crosstrack.local.run.scheduler import ScheduleError, parse_rate, render_input, tick_time
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from moto.core.responses import BaseResponse
 from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
 
-from crosstrack.local import seams
 from crosstrack.local.errors import MotoSeamError
+from crosstrack.local.moto import seams
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from crosstrack.local.errors import PortInUseError
-from crosstrack.local.server import Listener, listen
-from crosstrack.local.tls import TlsFiles, generate
+from crosstrack.local.setup.tls import TlsFiles, generate
+from crosstrack.local.transport.server import Listener, listen
 
 TEXT = ("Content-Type", "text/plain")
 

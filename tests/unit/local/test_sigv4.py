@@ -9,7 +9,7 @@ from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from crosstrack.local import sigv4
+from crosstrack.local.auth import sigv4
 
 KEY = Credentials("AKIAEXAMPLEKEY000001", "secret/with+chars", None)
 

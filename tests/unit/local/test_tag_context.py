@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from crosstrack.local.tag_context import _REMOVES_TAGS, _SETS_TAGS, request_tag_context
+from crosstrack.local.auth.tag_context import _REMOVES_TAGS, _SETS_TAGS, request_tag_context
 
 
 def test_kms_create_key_tags_become_request_tags() -> None:

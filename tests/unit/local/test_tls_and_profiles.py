@@ -9,8 +9,8 @@ import stat
 import threading
 from pathlib import Path
 
-from crosstrack.local import profiles, tls
-from crosstrack.local.bootstrap import OperatorCredentials
+from crosstrack.local.setup import profiles, tls
+from crosstrack.local.setup.bootstrap import OperatorCredentials
 
 
 def test_server_certificate_verifies_against_the_ca_for_127_0_0_1(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from crosstrack.local.sigv4 import SignedRequest
+from crosstrack.local.auth.sigv4 import SignedRequest
 
 SKEW = dt.timedelta(minutes=15)
 MAX_PRESIGN_SECONDS = 604800

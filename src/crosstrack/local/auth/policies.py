@@ -19,7 +19,7 @@ from moto.kms.models import kms_backends
 from moto.s3.models import s3_backends
 
 from crosstrack.local.accounts import PARTITION, REGION
-from crosstrack.local.principals import Caller
+from crosstrack.local.auth.principals import Caller
 
 NamedPolicy = dict[str, Any]
 

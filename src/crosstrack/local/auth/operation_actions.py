@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 
-from crosstrack.local import operations
+from crosstrack.local.auth import operations
 
 # botocore service -> IAM service prefix.
 PREFIX = {

@@ -7,7 +7,7 @@ zip Terraform deployed, not the working tree — and for each invocation:
 1. obtains the execution role's credentials *as* ``lambda.amazonaws.com`` (role A's trust
    policy is checked by the engine, with ``aws:SourceAccount``/``aws:SourceArn`` set) and
    marks that session as the function's, so its requests carry ``lambda:SourceFunctionArn``
-   (:mod:`crosstrack.local.function_sessions`);
+   (:mod:`crosstrack.local.auth.function_sessions`);
 2. runs the handler in a child process (``python -I -S``: the standard library and the
    deployment package only) with the function's environment, those credentials and the
    local endpoint, and kills it at the configured timeout;
@@ -49,10 +49,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from crosstrack.local import function_sessions
 from crosstrack.local.accounts import REGION
+from crosstrack.local.auth import function_sessions
 from crosstrack.local.emulator import LocalAWS
-from crosstrack.local.service_access import AccessDeniedError, ServiceCredentials
+from crosstrack.local.services.service_access import AccessDeniedError, ServiceCredentials
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 LAMBDA_SERVICE = "lambda.amazonaws.com"

@@ -27,8 +27,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from crosstrack.local.accounts import REGION
 from crosstrack.local.emulator import LocalAWS
-from crosstrack.local.lambda_runner import service_client
-from crosstrack.local.service_access import AccessDeniedError
+from crosstrack.local.run.lambda_runner import service_client
+from crosstrack.local.services.service_access import AccessDeniedError
 
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crosstrack.local.accounts import REGION
-from crosstrack.local.bootstrap import OperatorCredentials
+from crosstrack.local.setup.bootstrap import OperatorCredentials
 
 
 @dataclass(frozen=True)

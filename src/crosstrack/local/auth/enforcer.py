@@ -20,25 +20,23 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from crosstrack.local import (
+from crosstrack.local.auth import (
     actions,
     denials,
-    enforce_s3,
-    enforce_services,
     function_sessions,
     operation_actions,
     operations,
     payload,
     policies,
     request_time,
-    s3_rules,
     sigv4,
 )
-from crosstrack.local.decisions import Decider, Question, Verdict
-from crosstrack.local.denials import AwsErrorResponse, Problem
-from crosstrack.local.principals import AuthenticationFailure, Caller, KeyProblem, authenticate
-from crosstrack.local.principals import session_policy as stored_session_policy
-from crosstrack.local.wire import WireRequest, current
+from crosstrack.local.auth.decisions import Decider, Question, Verdict
+from crosstrack.local.auth.denials import AwsErrorResponse, Problem
+from crosstrack.local.auth.principals import AuthenticationFailure, Caller, KeyProblem, authenticate
+from crosstrack.local.auth.principals import session_policy as stored_session_policy
+from crosstrack.local.services import enforce_s3, enforce_services, s3_rules
+from crosstrack.local.transport.wire import WireRequest, current
 
 _KEY_PROBLEMS = {
     KeyProblem.UNKNOWN_KEY: Problem.UNKNOWN_KEY,

@@ -63,7 +63,7 @@ def check() -> None:
         raise MotoSeamError(
             f"crosstrack's local AWS patches moto {PINNED_MOTO} internals; found moto "
             f"{moto.__version__}. Install the pinned version (pip install 'moto[server]=="
-            f"{PINNED_MOTO}') or re-verify the seams in crosstrack/local/seams.py."
+            f"{PINNED_MOTO}') or re-verify the seams in crosstrack/local/moto/seams.py."
         )
     for module, cls, attribute in PATCHED + RELIED_ON:
         try:

@@ -19,9 +19,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from crosstrack.local import s3_rules, sigv4
-from crosstrack.local.principals import AuthenticationFailure, Caller, authenticate
-from crosstrack.local.wire import WireRequest
+from crosstrack.local.auth import sigv4
+from crosstrack.local.auth.principals import AuthenticationFailure, Caller, authenticate
+from crosstrack.local.services import s3_rules
+from crosstrack.local.transport.wire import WireRequest
 
 # Fields a policy need not name (the AWS page above, "Condition matching").
 _EXEMPT = {"x-amz-signature", "file", "policy"}

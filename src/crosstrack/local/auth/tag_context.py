@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
-from crosstrack.local.actions import ContextValue
+from crosstrack.local.auth.actions import ContextValue
 
 # Actions whose request sets tags (aws:RequestTag/* and aws:TagKeys) ...
 _SETS_TAGS: Final = frozenset(
@@ -110,7 +110,7 @@ def _kms_tags(resource: str) -> Iterable[tuple[str, str]]:
 
 
 def _role_tags(resource: str) -> Iterable[tuple[str, str]]:
-    from crosstrack.local.policies import role_by_arn
+    from crosstrack.local.auth.policies import role_by_arn
 
     role = role_by_arn(resource)
     if role is None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crosstrack.local import actions, denials, form_upload, policies, s3_rules
 from crosstrack.local.accounts import PARTITION
-from crosstrack.local.denials import Problem
-from crosstrack.local.operations import Classified
-from crosstrack.local.principals import Caller
-from crosstrack.local.wire import WireRequest
+from crosstrack.local.auth import actions, denials, form_upload, policies
+from crosstrack.local.auth.denials import Problem
+from crosstrack.local.auth.operations import Classified
+from crosstrack.local.auth.principals import Caller
+from crosstrack.local.services import s3_rules
+from crosstrack.local.transport.wire import WireRequest
 
 if TYPE_CHECKING:
-    from crosstrack.local.enforcer import Enforcer
+    from crosstrack.local.auth.enforcer import Enforcer
 
 
 def enforce(

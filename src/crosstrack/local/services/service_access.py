@@ -19,12 +19,12 @@ from typing import Any
 
 from moto.sts.models import sts_backends
 
-from crosstrack.local import actions, policies
 from crosstrack.local.accounts import PARTITION, REGION, SERVICE_PRINCIPALS
-from crosstrack.local.decisions import Decider, Question, Verdict
-from crosstrack.local.denials import access_denied_message
+from crosstrack.local.auth import actions, policies
+from crosstrack.local.auth.decisions import Decider, Question, Verdict
+from crosstrack.local.auth.denials import access_denied_message
+from crosstrack.local.auth.principals import Caller
 from crosstrack.local.errors import LocalAWSError
-from crosstrack.local.principals import Caller
 
 VIA = "service"
 

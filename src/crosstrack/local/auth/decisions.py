@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from crosstrack.local.actions import ContextValue
-from crosstrack.local.audit import AuditLog
+from crosstrack.local.auth.actions import ContextValue
+from crosstrack.local.auth.audit import AuditLog
 from crosstrack.local.errors import MissingDependencyError
 
 Simulate = Callable[[Mapping[str, Any]], dict[str, Any]]

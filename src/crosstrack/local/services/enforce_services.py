@@ -8,22 +8,22 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from crosstrack.local import actions, denials, operation_actions, policies, tag_context
 from crosstrack.local.accounts import PARTITION
-from crosstrack.local.decisions import Verdict
-from crosstrack.local.operations import Classified
-from crosstrack.local.principals import Caller
-from crosstrack.local.service_resources import (
+from crosstrack.local.auth import actions, denials, operation_actions, policies, tag_context
+from crosstrack.local.auth.decisions import Verdict
+from crosstrack.local.auth.operations import Classified
+from crosstrack.local.auth.principals import Caller
+from crosstrack.local.services.service_resources import (
     PASS_ROLE,
     Param,
     getter,
     passed_roles,
     service_resources,
 )
-from crosstrack.local.wire import WireRequest
+from crosstrack.local.transport.wire import WireRequest
 
 if TYPE_CHECKING:
-    from crosstrack.local.enforcer import Enforcer
+    from crosstrack.local.auth.enforcer import Enforcer
 
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining
 ROLE_CHAINING_LIMIT_SECONDS = 3600

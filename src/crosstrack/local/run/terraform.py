@@ -133,7 +133,7 @@ def override_text(endpoint: str, ca_bundle: str | None) -> str:
     """The override file pointing both AWS providers at ``endpoint``."""
     endpoints = "\n".join(f"    {svc:<10} = {_hcl_string(endpoint)}" for svc in SERVICES)
     lines = [
-        "# Written by crosstrack.local.terraform into a copy of infra/: never commit it.",
+        "# Written by crosstrack.local.run.terraform into a copy of infra/: never commit it.",
     ]
     for alias in (None, "account_b"):
         lines.append('provider "aws" {')
@@ -242,7 +242,7 @@ class TerraformRun:
         shutil.copytree(self.infra, self.root, ignore=_NOT_COPIED)
         # State beside the copy, not in it: re-preparing the copy never loses it.
         (self.root / STATE_OVERRIDE_FILE).write_text(
-            "# Written by crosstrack.local.terraform: state outside the configuration.\n"
+            "# Written by crosstrack.local.run.terraform: state outside the configuration.\n"
             "terraform {\n"
             '  backend "local" {\n'
             f"    path = {_hcl_string(str(self.state_file))}\n"

@@ -29,11 +29,11 @@ import boto3
 import botocore.session
 
 from crosstrack import resources
-from crosstrack.local import links, scheduler
 from crosstrack.local.accounts import ACCOUNT_A
 from crosstrack.local.emulator import LocalAWS
-from crosstrack.local.lambda_runner import Invocation, LambdaRunner
-from crosstrack.local.terraform import TerraformRun, find_terraform
+from crosstrack.local.run import links, scheduler
+from crosstrack.local.run.lambda_runner import Invocation, LambdaRunner
+from crosstrack.local.run.terraform import TerraformRun, find_terraform
 
 Progress = Callable[[str], None]
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
-from crosstrack.local import operation_actions, operations
 from crosstrack.local.accounts import PARTITION
-from crosstrack.local.operations import Classified, Unclassified
+from crosstrack.local.auth import operation_actions, operations
+from crosstrack.local.auth.operations import Classified, Unclassified
 
 # Bucket names as S3 allows them (legacy upper case and underscores included); no "%", so
 # the raw segment moto takes and the decoded name are the same string.

@@ -3,7 +3,7 @@
 Account A gets an IAM user ``operator`` with an access key (the post's "CLI identity");
 account B gets the ``terraform`` role, trusting that user, with the permissions of
 ``infra/bootstrap/`` — the same templates the README tells real users to fill and apply,
-filled here with infra/'s defaults (:mod:`crosstrack.local.deploy_role`), as the local demo
+filled here with infra/'s defaults (:mod:`crosstrack.local.setup.deploy_role`), as the local demo
 deploys with them. These writes go straight to the emulator's state, as an account
 administrator's console clicks would: nothing can sign a request before they exist.
 """
@@ -28,8 +28,8 @@ from crosstrack.local.accounts import (
     TERRAFORM_ROLE_POLICY,
     user_arn,
 )
-from crosstrack.local.deploy_role import DeployRoleValues, fill
 from crosstrack.local.errors import BootstrapError
+from crosstrack.local.setup.deploy_role import DeployRoleValues, fill
 
 TRUST_FILE = "terraform-role-trust.json"
 PERMISSIONS_FILE = "terraform-role-permissions.json"

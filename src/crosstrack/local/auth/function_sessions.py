@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from typing import Final
 
-from crosstrack.local.actions import ContextValue
+from crosstrack.local.auth.actions import ContextValue
 
 SOURCE_FUNCTION_ARN: Final = "lambda:SourceFunctionArn"
 

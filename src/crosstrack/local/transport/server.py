@@ -27,8 +27,8 @@ from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from crosstrack.local.errors import PortInUseError
-from crosstrack.local.tls import TlsFiles
-from crosstrack.local.wire import CURRENT, WireRequest
+from crosstrack.local.setup.tls import TlsFiles
+from crosstrack.local.transport.wire import CURRENT, WireRequest
 
 HOST = "127.0.0.1"  # never 0.0.0.0: the emulator holds credentials and answers to anyone
 
@@ -199,8 +199,8 @@ class RecordingApp:
 
     def _admit(self, wire: WireRequest) -> WsgiApp | None:
         """None to let moto serve the request, or the AWS error that refuses it."""
-        from crosstrack.local.denials import AwsErrorResponse
-        from crosstrack.local.enforcer import active
+        from crosstrack.local.auth.denials import AwsErrorResponse
+        from crosstrack.local.auth.enforcer import active
 
         enforcer = active()
         if enforcer is None:  # no enforcement layer: serve nothing (fail closed)
@@ -214,7 +214,7 @@ class RecordingApp:
     def _serve(
         self, environ: dict[str, Any], start_response: StartResponse, wire: WireRequest
     ) -> list[bytes]:
-        from crosstrack.local.s3_rules import merge_delete_result
+        from crosstrack.local.services.s3_rules import merge_delete_result
 
         if not wire.delete_errors:
             return list(self.inner(environ, start_response))
@@ -246,8 +246,8 @@ class RecordingApp:
     def _too_large(
         self, environ: dict[str, Any], start_response: StartResponse, too_large: BodyTooLarge
     ) -> Iterable[bytes]:
-        from crosstrack.local import denials, sigv4
-        from crosstrack.local.enforcer import active
+        from crosstrack.local.auth import denials, sigv4
+        from crosstrack.local.auth.enforcer import active
 
         headers = {
             key[5:].replace("_", "-").lower(): str(value)

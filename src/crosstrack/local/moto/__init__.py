@@ -1,0 +1,1 @@
+"""The only code that imports moto (pinned): the seams crosstrack patches and the state it reads."""

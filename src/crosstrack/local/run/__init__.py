@@ -1,0 +1,3 @@
+"""What moto stores but cannot run: the Lambda runner, the scheduler, the Terraform driver, the
+demo and its trust-chain links.
+"""

@@ -1,0 +1,1 @@
+"""Bytes on the wire: the cheroot listeners and the recorded raw request."""
