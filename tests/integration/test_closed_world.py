@@ -293,6 +293,21 @@ def test_presigned_get_and_put_work_for_a_principal_who_may(world: World) -> Non
     assert (response.status, response.data) == (200, b"presigned")
 
 
+def test_presigned_url_from_the_generated_config_works_as_written(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a user runs after pasting the export lines: no signature_version in code, so
+    # the generated config's `s3 = signature_version = s3v4` must make it SigV4.
+    for line in world.aws.export_lines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        monkeypatch.setenv(name, value.strip("'\""))
+    s3 = botocore.session.Session().create_client("s3")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": KEY})
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
+    response = urllib3.PoolManager(ca_certs=str(world.aws.ca_bundle)).request("GET", url)
+    assert (response.status, response.data) == (200, ORIGINAL)
+
+
 def test_presigned_urls_expire_and_live_at_most_seven_days(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

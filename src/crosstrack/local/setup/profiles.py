@@ -4,7 +4,8 @@ Profiles: ``default`` and ``account-a`` are the operator in A; ``account-b`` ass
 terraform role from ``account-a`` (https://docs.aws.amazon.com/cli/latest/userguide/
 cli-configure-role.html), so the original's ``--profile account-b`` commands work as
 written. S3 must be addressed path-style: virtual-hosted names cannot resolve to 127.0.0.1
-(https://docs.aws.amazon.com/cli/latest/topic/s3-config.html#addressing-style).
+(https://docs.aws.amazon.com/cli/latest/topic/s3-config.html#addressing-style), and presigned
+URLs use SigV4 (the only signature S3 accepts for buckets created after June 2020).
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def write(
     """
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     directory.chmod(0o700)
-    s3_block = "s3 =\n    addressing_style = path\n"
+    # signature_version: boto3's generate_presigned_url and `aws s3 presign` sign with SigV2
+    # against a custom endpoint, which the local AWS refuses as S3 does for new buckets.
+    s3_block = "s3 =\n    addressing_style = path\n    signature_version = s3v4\n"
     common = f"region = {REGION}\nendpoint_url = {endpoint}\nca_bundle = {ca_bundle}\n{s3_block}"
     config = (
         f"[default]\n{common}\n"
