@@ -125,12 +125,9 @@ class LocalAWS:
                 self.operator = boot.operator
                 self.operator_arn = boot.operator_arn
                 self.terraform_role_arn = boot.terraform_role_arn
-                from moto.moto_server.werkzeug_app import (
-                    DomainDispatcherApplication,
-                    create_backend_app,
-                )
+                from crosstrack.local.moto.app import wsgi_app
 
-                moto_app = DomainDispatcherApplication(create_backend_app)
+                moto_app = wsgi_app()
                 https = listen(
                     RecordingApp(moto_app, secure=True, counter=self._counter, locks=self._locks),
                     self._port,

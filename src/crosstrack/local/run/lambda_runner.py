@@ -38,9 +38,9 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -52,32 +52,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from crosstrack.local.accounts import REGION
 from crosstrack.local.auth import function_sessions
 from crosstrack.local.emulator import LocalAWS
+from crosstrack.local.moto import resources, seams
+from crosstrack.local.moto.resources import FunctionConfig
 from crosstrack.local.services.service_access import AccessDeniedError, ServiceCredentials
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 
 Status = Literal["ok", "error", "timeout", "denied"]
-
-
-@dataclass(frozen=True)
-class FunctionConfig:
-    """What the runner needs of a deployed function."""
-
-    name: str
-    arn: str
-    account: str
-    region: str
-    role: str
-    handler: str
-    runtime: str
-    timeout: int
-    memory_size: int
-    environment: Mapping[str, str]
-    code_sha256: str
-    code: bytes = field(repr=False)
-    max_retry_attempts: int = 2
-    on_failure_destination: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,35 +84,8 @@ class Invocation:
 
 
 def read_function(name: str, *, account: str, region: str = REGION) -> FunctionConfig:
-    """The deployed function's configuration and code, from the emulator's Lambda backend.
-
-    This reads moto's models directly (code bytes are not downloadable through moto's API);
-    it is one of the moto seams crosstrack owns, pinned with moto's version.
-    """
-    from moto.awslambda.models import lambda_backends
-
-    fn = lambda_backends[account][region].get_function(name, None)
-    retries, destination = 2, None
-    if fn.event_invoke_config:
-        config = fn.event_invoke_config[0].config
-        retries = int(config.get("MaximumRetryAttempts", 2))
-        destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-    return FunctionConfig(
-        name=fn.function_name,
-        arn=fn.function_arn,
-        account=account,
-        region=region,
-        role=fn.role,
-        handler=str(fn.handler),
-        runtime=fn.run_time or "",
-        timeout=int(fn.timeout),
-        memory_size=int(fn.memory_size),
-        environment=dict(fn.environment_vars or {}),
-        code_sha256=fn.code_sha_256,
-        code=fn.code_bytes,
-        max_retry_attempts=retries,
-        on_failure_destination=destination,
-    )
+    """The deployed function's configuration and code, from the emulator's Lambda backend."""
+    return resources.function(name, account=account, region=region)
 
 
 def service_client(aws: LocalAWS, creds: ServiceCredentials, service: str, region: str) -> Any:
@@ -243,27 +198,29 @@ class LambdaRunner:
     # --------------------------------------------------------- moto Invoke route
     def install(self) -> None:
         """Route moto's Lambda ``Invoke`` (after the engine authorized it) to this runner."""
-        from moto.awslambda.models import LambdaFunction
-
-        original = LambdaFunction.invoke
         runner = self
 
-        def invoke(fn: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+        def invoke(
+            function: str,
+            account: str,
+            body: bytes | str | None,
+            request_headers: Mapping[str, str],
+            response_headers: MutableMapping[str, str],
+        ) -> bytes:
             event = json.loads(body) if body else {}
             kind = (request_headers.get("x-amz-invocation-type") or "RequestResponse").lower()
             if kind == "event":
-                runner.submit(fn.function_name, event, account=fn.account_id)
+                runner.submit(function, event, account=account)
                 return b""
             if kind == "dryrun":
                 return b""
-            outcome = runner.invoke(fn.function_name, event, account=fn.account_id)
+            outcome = runner.invoke(function, event, account=account)
             if not outcome.ok:
                 response_headers["x-amz-function-error"] = "Unhandled"
                 return json.dumps(outcome.error).encode()
             return json.dumps(outcome.result).encode()
 
-        LambdaFunction.invoke = invoke  # type: ignore[method-assign,assignment]
-        self._restore = lambda: setattr(LambdaFunction, "invoke", original)
+        self._restore = seams.route_invoke(invoke)
 
     def uninstall(self) -> None:
         if self._restore is not None:

@@ -8,11 +8,11 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from crosstrack.local.accounts import PARTITION
 from crosstrack.local.auth import actions, denials, operation_actions, policies, tag_context
 from crosstrack.local.auth.decisions import Verdict
 from crosstrack.local.auth.operations import Classified
 from crosstrack.local.auth.principals import Caller
+from crosstrack.local.moto import state
 from crosstrack.local.services.service_resources import (
     PASS_ROLE,
     Param,
@@ -268,11 +268,8 @@ def _pass_role(
 
 
 def _role_arn(account: str, name: str) -> str | None:
-    from moto.iam.models import iam_backends
-
-    backend = iam_backends[account][PARTITION]
-    role = next((r for r in list(backend.roles.values()) if r.name == name), None)
-    return None if role is None else str(role.arn)
+    role = state.role_by_name(account, name)
+    return None if role is None else role.arn
 
 
 def _key_arn(account: str, key_id: str, region: str) -> str | None:

@@ -387,14 +387,10 @@ class _Gateway(wsgi.Gateway_10):
             if key in names:
                 del names[key]
                 env[key] = value
-        env[_preserved_names_key()] = names
+        from crosstrack.local.moto.app import PRESERVED_HEADER_NAMES_KEY
+
+        env[PRESERVED_HEADER_NAMES_KEY] = names
         return env
-
-
-def _preserved_names_key() -> str:
-    from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
-
-    return str(PRESERVED_HEADER_NAMES_ENVIRON_KEY)
 
 
 class _Server(wsgi.Server):
