@@ -20,14 +20,8 @@ from crosstrack.local.services import service_access
 from crosstrack.local.services.service_access import ServiceCredentials
 from crosstrack.local.setup import bootstrap, profiles
 from crosstrack.local.setup.bootstrap import OperatorCredentials
-from crosstrack.local.transport.server import (
-    KeyLocks,
-    Listener,
-    RecordingApp,
-    RequestCounter,
-    listen,
-    port_is_free,
-)
+from crosstrack.local.transport.listener import Listener, listen, port_is_free
+from crosstrack.local.transport.server import KeyLocks, RecordingApp, RequestCounter
 
 _STATE_DIRS = ("tls", "aws")
 

@@ -18,14 +18,14 @@ zip Terraform deployed, not the working tree — and for each invocation:
    then sends the invocation record to its on-failure destination (SQS), again as the
    execution role.
 
-:meth:`LambdaRunner.install` routes moto's Lambda ``Invoke`` API to the runner, so the
-scheduler, ``aws lambda invoke`` and boto3 all reach the same code path after the engine
-has authorized ``lambda:InvokeFunction``.
+:meth:`LambdaRunner.install` routes moto's Lambda ``Invoke`` API to the runner (a seam of
+:mod:`crosstrack.local.moto.seams`), so the scheduler, ``aws lambda invoke`` and boto3 all
+reach the same code path after the engine has authorized ``lambda:InvokeFunction``. Steps
+1, 3 and 4 — what Lambda does as the execution role — are in :mod:`.lambda_role`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
@@ -45,19 +45,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 from crosstrack.local.accounts import REGION
-from crosstrack.local.auth import function_sessions
 from crosstrack.local.emulator import LocalAWS
 from crosstrack.local.moto import resources, seams
 from crosstrack.local.moto.resources import FunctionConfig
+from crosstrack.local.run.lambda_role import (
+    deliver_logs,
+    function_credentials,
+    send_failure_record,
+)
 from crosstrack.local.services.service_access import AccessDeniedError, ServiceCredentials
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
-LAMBDA_SERVICE = "lambda.amazonaws.com"
 
 Status = Literal["ok", "error", "timeout", "denied"]
 
@@ -86,41 +85,6 @@ class Invocation:
 def read_function(name: str, *, account: str, region: str = REGION) -> FunctionConfig:
     """The deployed function's configuration and code, from the emulator's Lambda backend."""
     return resources.function(name, account=account, region=region)
-
-
-def service_client(aws: LocalAWS, creds: ServiceCredentials, service: str, region: str) -> Any:
-    """A boto3 client of the local AWS acting with a service's role credentials.
-
-    One attempt only: a service that is refused does not retry the way an SDK would.
-    """
-    return boto3.client(
-        service,
-        region_name=region,
-        endpoint_url=aws.endpoint,
-        verify=str(aws.ca_bundle),
-        aws_access_key_id=creds.access_key_id,
-        aws_secret_access_key=creds.secret_access_key,
-        aws_session_token=creds.session_token,
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
-def function_credentials(aws: LocalAWS, config: FunctionConfig) -> ServiceCredentials:
-    """The execution-role credentials Lambda issues to the function ``config`` describes.
-
-    Assumed as ``lambda.amazonaws.com`` (role trust checked, audited) and marked with the
-    function's ARN, so every request signed with them carries ``lambda:SourceFunctionArn``.
-    Raises :class:`AccessDeniedError` when the role's trust refuses Lambda.
-    """
-    creds = aws.service_session(
-        LAMBDA_SERVICE,
-        config.role,
-        source_account=config.account,
-        source_arn=config.arn,
-        session_name=config.name,
-    )
-    function_sessions.mark(creds.access_key_id, config.arn)
-    return creds
 
 
 def _log_stream_name(now: datetime) -> str:
@@ -172,7 +136,14 @@ class LambdaRunner:
                 time.sleep(self.retry_delay)
         last = attempts[-1]
         if not last.ok and config.on_failure_destination:
-            self._send_failure_record(config, event, last, len(attempts))
+            send_failure_record(
+                self.aws,
+                config,
+                event,
+                request_id=last.request_id,
+                error=last.error,
+                attempts=len(attempts),
+            )
         return attempts
 
     def submit(self, function: str, event: Any, *, account: str) -> Future[list[Invocation]]:
@@ -328,7 +299,7 @@ class LambdaRunner:
             f"Billed Duration: {math.ceil(duration)} ms\tMemory Size: {config.memory_size} MB\t"
             f"Max Memory Used: {max_rss_mb} MB"
         )
-        logs_error = self._deliver_logs(config, creds, stream, lines)
+        logs_error = deliver_logs(self.aws, config, creds, stream, lines)
         outcome = Invocation(
             request_id=request_id,
             function=config.name,
@@ -402,70 +373,3 @@ class LambdaRunner:
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",
         }
-
-    def _deliver_logs(
-        self, config: FunctionConfig, creds: ServiceCredentials, stream: str, lines: list[str]
-    ) -> str | None:
-        """Write the invocation's log lines as the execution role; the error text if refused."""
-        logs = service_client(self.aws, creds, "logs", config.region)
-        group = f"/aws/lambda/{config.name}"
-        now_ms = int(time.time() * 1000)
-        try:
-            try:
-                logs.create_log_stream(logGroupName=group, logStreamName=stream)
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                    raise
-                # Lambda creates the group on first write when the role may do so.
-                logs.create_log_group(logGroupName=group)
-                logs.create_log_stream(logGroupName=group, logStreamName=stream)
-            logs.put_log_events(
-                logGroupName=group,
-                logStreamName=stream,
-                # PutLogEvents refuses empty messages; Lambda drops blank lines too.
-                logEvents=[{"timestamp": now_ms, "message": line} for line in lines if line],
-            )
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            return f"{error.get('Code')}: {error.get('Message')}"
-        except BotoCoreError as exc:
-            return str(exc)
-        return None
-
-    def _send_failure_record(
-        self, config: FunctionConfig, event: Any, last: Invocation, attempts: int
-    ) -> None:
-        """Send Lambda's invocation record to the on-failure destination (SQS), as the role.
-
-        Record shape: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
-        """
-        destination = config.on_failure_destination or ""
-        if ":sqs:" not in destination:
-            return  # only SQS destinations are delivered locally (the infra uses SQS)
-        record = {
-            "version": "1.0",
-            "timestamp": datetime.now(UTC).isoformat(),
-            "requestContext": {
-                "requestId": last.request_id,
-                "functionArn": f"{config.arn}:$LATEST",
-                "condition": "RetriesExhausted",
-                "approximateInvokeCount": attempts,
-            },
-            "requestPayload": event,
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": "$LATEST",
-                "functionError": "Unhandled",
-            },
-            "responsePayload": last.error,
-        }
-        try:
-            creds = self._credentials(config)
-        except AccessDeniedError:
-            return
-        _, _, _, region, account, queue = destination.split(":", 5)
-        sqs = service_client(self.aws, creds, "sqs", region)
-        url = f"{self.aws.endpoint}/{account}/{queue}"
-        # As in AWS, a destination the role cannot reach silently drops the record.
-        with contextlib.suppress(ClientError, BotoCoreError):
-            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record, default=str))

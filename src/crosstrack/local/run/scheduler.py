@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from crosstrack.local.accounts import REGION
 from crosstrack.local.emulator import LocalAWS
 from crosstrack.local.moto import resources
-from crosstrack.local.run.lambda_runner import service_client
+from crosstrack.local.run.lambda_role import service_client
 from crosstrack.local.services.service_access import AccessDeniedError
 
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"
