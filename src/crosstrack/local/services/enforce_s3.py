@@ -141,9 +141,9 @@ def _kms_question(
     enforcer: Enforcer,
     wire: WireRequest,
     caller: Caller,
-    *,
     region: str,
     bucket: str,
+    *,
     key_id: str,
     action: str,
 ) -> None:
@@ -181,13 +181,7 @@ def _kms_for_write(
         key_id = find_key(encryption, "KMSMasterKeyID")
     if algorithm and algorithm.startswith("aws:kms") and key_id:
         _kms_question(
-            enforcer,
-            wire,
-            caller,
-            region=region,
-            bucket=bucket,
-            key_id=key_id,
-            action="kms:GenerateDataKey",
+            enforcer, wire, caller, region, bucket, key_id=key_id, action="kms:GenerateDataKey"
         )
 
 
@@ -199,13 +193,7 @@ def _kms_for_read(
         return
     if stored.kms_key_id:
         _kms_question(
-            enforcer,
-            wire,
-            caller,
-            region=region,
-            bucket=bucket,
-            key_id=stored.kms_key_id,
-            action="kms:Decrypt",
+            enforcer, wire, caller, region, bucket, key_id=stored.kms_key_id, action="kms:Decrypt"
         )
 
 

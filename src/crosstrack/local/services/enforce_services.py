@@ -182,30 +182,22 @@ def _assume_role(
         )
         raise enforcer.deny("sts", wire, caller, question, verdict, explain=False)
     trust = policies.trust_policy(role)
-    question = enforcer.question(
-        caller,
-        "sts:AssumeRole",
-        resource=role_arn,
-        resource_account=owner,
-        context=context,
-        resource_policy=trust,
-    )
-    verdict = enforcer.ask(wire, question)
-    if not verdict.allowed:
-        raise enforcer.deny("sts", wire, caller, question, verdict, explain=False)
+    needed = ["sts:AssumeRole"]
     if _has_session_tags(wire.body):
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required
-        tag_question = enforcer.question(
+        needed.append("sts:TagSession")
+    for action in needed:
+        question = enforcer.question(
             caller,
-            "sts:TagSession",
+            action,
             resource=role_arn,
             resource_account=owner,
             context=context,
             resource_policy=trust,
         )
-        tag_verdict = enforcer.ask(wire, tag_question)
-        if not tag_verdict.allowed:
-            raise enforcer.deny("sts", wire, caller, tag_question, tag_verdict, explain=False)
+        verdict = enforcer.ask(wire, question)
+        if not verdict.allowed:
+            raise enforcer.deny("sts", wire, caller, question, verdict, explain=False)
     _check_duration(enforcer, wire, caller, role, get)
 
 
