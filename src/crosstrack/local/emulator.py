@@ -20,14 +20,8 @@ from crosstrack.local.services import service_access
 from crosstrack.local.services.service_access import ServiceCredentials
 from crosstrack.local.setup import bootstrap, profiles
 from crosstrack.local.setup.bootstrap import OperatorCredentials
-from crosstrack.local.transport.server import (
-    KeyLocks,
-    Listener,
-    RecordingApp,
-    RequestCounter,
-    listen,
-    port_is_free,
-)
+from crosstrack.local.transport.listener import Listener, listen, port_is_free
+from crosstrack.local.transport.server import KeyLocks, RecordingApp, RequestCounter
 
 _STATE_DIRS = ("tls", "aws")
 
@@ -125,12 +119,9 @@ class LocalAWS:
                 self.operator = boot.operator
                 self.operator_arn = boot.operator_arn
                 self.terraform_role_arn = boot.terraform_role_arn
-                from moto.moto_server.werkzeug_app import (
-                    DomainDispatcherApplication,
-                    create_backend_app,
-                )
+                from crosstrack.local.moto.app import wsgi_app
 
-                moto_app = DomainDispatcherApplication(create_backend_app)
+                moto_app = wsgi_app()
                 https = listen(
                     RecordingApp(moto_app, secure=True, counter=self._counter, locks=self._locks),
                     self._port,

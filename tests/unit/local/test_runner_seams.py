@@ -25,7 +25,9 @@ ACCOUNT = "123456789012"  # moto's default account for mock_aws
 def _zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+        # A fixed timestamp: two calls a second apart must give the same bytes.
+        entry = zipfile.ZipInfo("app.py", date_time=(2020, 1, 1, 0, 0, 0))
+        archive.writestr(entry, "def handler(event, context):\n    return event\n")
     return buffer.getvalue()
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from crosstrack.local.errors import PortInUseError
 from crosstrack.local.setup.tls import TlsFiles, generate
-from crosstrack.local.transport.server import Listener, listen
+from crosstrack.local.transport.listener import Listener, listen
 
 TEXT = ("Content-Type", "text/plain")
 

@@ -11,12 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
-from typing import Any
 
-from moto.iam.models import iam_backends
-from moto.sts.models import sts_backends
-
-from crosstrack.local.accounts import PARTITION
+from crosstrack.local.moto import state
 
 
 class KeyProblem(enum.Enum):
@@ -53,68 +49,52 @@ class Caller:
     expiration: dt.datetime | None
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _backends(dictionary: Any) -> list[Any]:
-    # list() first: moto's BackendDict may grow while another request thread reads it.
-    return [dictionary[account][PARTITION] for account in list(dictionary.keys())]
-
-
 def _user_caller(access_key_id: str, token: str | None) -> Caller | None:
-    for backend in _backends(iam_backends):
-        user = backend.get_user_from_access_key_id(access_key_id)
-        if user is None:
-            continue
-        key = next(k for k in user.access_keys if k.access_key_id == access_key_id)
-        if key.status != "Active":
-            raise AuthenticationFailure(KeyProblem.INACTIVE_KEY)
-        if token:
-            raise AuthenticationFailure(KeyProblem.TOKEN_ON_LONG_TERM_KEY)
-        return Caller(
-            kind="user",
-            account=backend.account_id,
-            arn=user.arn,
-            principal_arn=user.arn,
-            name=user.name,
-            session_name=None,
-            user_id=user.id,
-            access_key_id=access_key_id,
-            secret_access_key=key.secret_access_key,
-            session_token=None,
-            expiration=None,
-        )
-    return None
+    key = state.user_key(access_key_id)
+    if key is None:
+        return None
+    if key.status != "Active":
+        raise AuthenticationFailure(KeyProblem.INACTIVE_KEY)
+    if token:
+        raise AuthenticationFailure(KeyProblem.TOKEN_ON_LONG_TERM_KEY)
+    return Caller(
+        kind="user",
+        account=key.account,
+        arn=key.user_arn,
+        principal_arn=key.user_arn,
+        name=key.user_name,
+        session_name=None,
+        user_id=key.user_id,
+        access_key_id=access_key_id,
+        secret_access_key=key.secret_access_key,
+        session_token=None,
+        expiration=None,
+    )
 
 
 def _session_caller(access_key_id: str, token: str | None, now: dt.datetime) -> Caller | None:
-    for backend in _backends(sts_backends):
-        for session in list(backend.assumed_roles):
-            if session.access_key_id != access_key_id:
-                continue
-            if not token:
-                raise AuthenticationFailure(KeyProblem.MISSING_TOKEN)
-            if token != session.session_token:
-                raise AuthenticationFailure(KeyProblem.BAD_TOKEN)
-            expiration = _utc(session.expiration)
-            if now >= expiration:
-                raise AuthenticationFailure(KeyProblem.EXPIRED)
-            role_name = session.role_arn.split("/")[-1]
-            return Caller(
-                kind="assumed-role",
-                account=session.account_id,
-                arn=session.arn,
-                principal_arn=session.role_arn,
-                name=role_name,
-                session_name=session.session_name,
-                user_id=session.user_id,
-                access_key_id=access_key_id,
-                secret_access_key=session.secret_access_key,
-                session_token=session.session_token,
-                expiration=expiration,
-            )
-    return None
+    session = state.session_by_key(access_key_id)
+    if session is None:
+        return None
+    if not token:
+        raise AuthenticationFailure(KeyProblem.MISSING_TOKEN)
+    if token != session.session_token:
+        raise AuthenticationFailure(KeyProblem.BAD_TOKEN)
+    if now >= session.expiration:
+        raise AuthenticationFailure(KeyProblem.EXPIRED)
+    return Caller(
+        kind="assumed-role",
+        account=session.account,
+        arn=session.arn,
+        principal_arn=session.role_arn,
+        name=session.role_arn.split("/")[-1],
+        session_name=session.session_name,
+        user_id=session.user_id,
+        access_key_id=access_key_id,
+        secret_access_key=session.secret_access_key,
+        session_token=session.session_token,
+        expiration=session.expiration,
+    )
 
 
 def authenticate(access_key_id: str, token: str | None, *, now: dt.datetime) -> Caller:
@@ -129,9 +109,5 @@ def session_policy(caller: Caller) -> str | None:
     """The inline session policy passed to AssumeRole for this session, if any."""
     if caller.kind != "assumed-role":
         return None
-    for backend in _backends(sts_backends):
-        for session in list(backend.assumed_roles):
-            if session.access_key_id == caller.access_key_id:
-                policy = session.policy
-                return str(policy) if policy else None
-    return None
+    session = state.session_by_key(caller.access_key_id)
+    return None if session is None else session.policy

@@ -96,30 +96,19 @@ def request_tag_context(action: str, body: bytes) -> dict[str, ContextValue]:
 
 
 def _kms_tags(resource: str) -> Iterable[tuple[str, str]]:
-    from moto.kms.models import kms_backends
+    from crosstrack.local.moto.resources import kms_key_tags
 
     parts = resource.split(":")
     if len(parts) < 6 or not parts[5].startswith("key/"):
         return []  # an alias ARN, or "*": aws:ResourceTag is a key's only
-    try:
-        backend = kms_backends[parts[4]][parts[3]]
-        listed = backend.list_resource_tags(parts[5].removeprefix("key/"))["Tags"]
-    except Exception:  # the key does not exist: moto answers NotFoundException itself
-        return []
-    return [(str(t["TagKey"]), str(t["TagValue"])) for t in listed]
+    return kms_key_tags(parts[4], parts[3], parts[5].removeprefix("key/"))
 
 
 def _role_tags(resource: str) -> Iterable[tuple[str, str]]:
     from crosstrack.local.auth.policies import role_by_arn
 
     role = role_by_arn(resource)
-    if role is None:
-        return []
-    # moto 5.2 keeps a role's tags as a list of {"Key", "Value"}; other IAM entities as a
-    # dict of them by key. Accept both; anything else is a moto change to notice loudly.
-    stored = role.tags or []
-    tags = list(stored.values()) if isinstance(stored, dict) else list(stored)
-    return [(str(t["Key"]), str(t["Value"])) for t in tags]
+    return [] if role is None else role.tags
 
 
 def resource_tag_context(action: str, resource: str) -> dict[str, ContextValue]:

@@ -7,6 +7,8 @@ policies itself — Deny statements only, ignoring Principal and Condition — t
 ``FakeBucket.get_permission`` (field-notes.md), and a sliver of KMS key policies through
 ``KmsResponse._validate_key_policy``. crosstrack replaces the first with its
 enforcement layer and neutralises the others, so that the IAM engine alone decides.
+moto cannot run a Lambda function without Docker: :func:`route_invoke` sends its
+``LambdaFunction.invoke`` to crosstrack's runner instead.
 
 These are moto internals: the pinned version and the exact attributes are checked at
 install time (and by tests/unit/local/test_seams.py), so a moto upgrade fails loudly here
@@ -16,7 +18,7 @@ instead of silently turning enforcement off.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from crosstrack.local.errors import MotoSeamError
@@ -28,7 +30,9 @@ PATCHED: tuple[tuple[str, str, str], ...] = (
     ("moto.core.authorization", "ActionAuthenticatorMixin", "_authenticate_and_authorize_action"),
     ("moto.s3.models", "FakeBucket", "get_permission"),
     ("moto.kms.responses", "KmsResponse", "_validate_key_policy"),
+    ("moto.awslambda.models", "LambdaFunction", "invoke"),  # by route_invoke, not install
 )
+_INVOKE = PATCHED[3]
 # Read, not replaced: how a request names its operation and parameters, and S3's ARN helper.
 RELIED_ON: tuple[tuple[str, str, str], ...] = (
     (
@@ -42,6 +46,10 @@ RELIED_ON: tuple[tuple[str, str, str], ...] = (
 )
 
 Handler = Callable[..., None]
+# (function name, account, request body, request headers, response headers) -> response body
+InvokeHandler = Callable[
+    [str, str, bytes | str | None, Mapping[str, str], MutableMapping[str, str]], bytes
+]
 
 _lock = threading.Lock()
 _originals: dict[tuple[str, str, str], Any] = {}
@@ -137,3 +145,20 @@ def reset_state() -> None:
 
     BackendDict.reset()
     reset_model_data()
+
+
+def route_invoke(handler: InvokeHandler) -> Callable[[], None]:
+    """Send moto's Lambda ``Invoke`` (after the engine authorized it) to ``handler``.
+
+    Returns the function that puts moto's own ``invoke`` back.
+    """
+    check()
+    module, cls, attribute = _INVOKE
+    owner = _resolve(module, cls)
+    original = owner.__dict__[attribute]
+
+    def invoke(fn: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+        return handler(fn.function_name, fn.account_id, body, request_headers, response_headers)
+
+    setattr(owner, attribute, invoke)
+    return lambda: setattr(owner, attribute, original)

@@ -18,14 +18,14 @@ zip Terraform deployed, not the working tree — and for each invocation:
    then sends the invocation record to its on-failure destination (SQS), again as the
    execution role.
 
-:meth:`LambdaRunner.install` routes moto's Lambda ``Invoke`` API to the runner, so the
-scheduler, ``aws lambda invoke`` and boto3 all reach the same code path after the engine
-has authorized ``lambda:InvokeFunction``.
+:meth:`LambdaRunner.install` routes moto's Lambda ``Invoke`` API to the runner (a seam of
+:mod:`crosstrack.local.moto.seams`), so the scheduler, ``aws lambda invoke`` and boto3 all
+reach the same code path after the engine has authorized ``lambda:InvokeFunction``. Steps
+1, 3 and 4 — what Lambda does as the execution role — are in :mod:`.lambda_role`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
@@ -38,46 +38,27 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 from crosstrack.local.accounts import REGION
-from crosstrack.local.auth import function_sessions
 from crosstrack.local.emulator import LocalAWS
+from crosstrack.local.moto import resources, seams
+from crosstrack.local.moto.resources import FunctionConfig
+from crosstrack.local.run.lambda_role import (
+    deliver_logs,
+    function_credentials,
+    send_failure_record,
+)
 from crosstrack.local.services.service_access import AccessDeniedError, ServiceCredentials
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
-LAMBDA_SERVICE = "lambda.amazonaws.com"
 
 Status = Literal["ok", "error", "timeout", "denied"]
-
-
-@dataclass(frozen=True)
-class FunctionConfig:
-    """What the runner needs of a deployed function."""
-
-    name: str
-    arn: str
-    account: str
-    region: str
-    role: str
-    handler: str
-    runtime: str
-    timeout: int
-    memory_size: int
-    environment: Mapping[str, str]
-    code_sha256: str
-    code: bytes = field(repr=False)
-    max_retry_attempts: int = 2
-    on_failure_destination: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,70 +83,8 @@ class Invocation:
 
 
 def read_function(name: str, *, account: str, region: str = REGION) -> FunctionConfig:
-    """The deployed function's configuration and code, from the emulator's Lambda backend.
-
-    This reads moto's models directly (code bytes are not downloadable through moto's API);
-    it is one of the moto seams crosstrack owns, pinned with moto's version.
-    """
-    from moto.awslambda.models import lambda_backends
-
-    fn = lambda_backends[account][region].get_function(name, None)
-    retries, destination = 2, None
-    if fn.event_invoke_config:
-        config = fn.event_invoke_config[0].config
-        retries = int(config.get("MaximumRetryAttempts", 2))
-        destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-    return FunctionConfig(
-        name=fn.function_name,
-        arn=fn.function_arn,
-        account=account,
-        region=region,
-        role=fn.role,
-        handler=str(fn.handler),
-        runtime=fn.run_time or "",
-        timeout=int(fn.timeout),
-        memory_size=int(fn.memory_size),
-        environment=dict(fn.environment_vars or {}),
-        code_sha256=fn.code_sha_256,
-        code=fn.code_bytes,
-        max_retry_attempts=retries,
-        on_failure_destination=destination,
-    )
-
-
-def service_client(aws: LocalAWS, creds: ServiceCredentials, service: str, region: str) -> Any:
-    """A boto3 client of the local AWS acting with a service's role credentials.
-
-    One attempt only: a service that is refused does not retry the way an SDK would.
-    """
-    return boto3.client(
-        service,
-        region_name=region,
-        endpoint_url=aws.endpoint,
-        verify=str(aws.ca_bundle),
-        aws_access_key_id=creds.access_key_id,
-        aws_secret_access_key=creds.secret_access_key,
-        aws_session_token=creds.session_token,
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
-def function_credentials(aws: LocalAWS, config: FunctionConfig) -> ServiceCredentials:
-    """The execution-role credentials Lambda issues to the function ``config`` describes.
-
-    Assumed as ``lambda.amazonaws.com`` (role trust checked, audited) and marked with the
-    function's ARN, so every request signed with them carries ``lambda:SourceFunctionArn``.
-    Raises :class:`AccessDeniedError` when the role's trust refuses Lambda.
-    """
-    creds = aws.service_session(
-        LAMBDA_SERVICE,
-        config.role,
-        source_account=config.account,
-        source_arn=config.arn,
-        session_name=config.name,
-    )
-    function_sessions.mark(creds.access_key_id, config.arn)
-    return creds
+    """The deployed function's configuration and code, from the emulator's Lambda backend."""
+    return resources.function(name, account=account, region=region)
 
 
 def _log_stream_name(now: datetime) -> str:
@@ -217,7 +136,14 @@ class LambdaRunner:
                 time.sleep(self.retry_delay)
         last = attempts[-1]
         if not last.ok and config.on_failure_destination:
-            self._send_failure_record(config, event, last, len(attempts))
+            send_failure_record(
+                self.aws,
+                config,
+                event,
+                request_id=last.request_id,
+                error=last.error,
+                attempts=len(attempts),
+            )
         return attempts
 
     def submit(self, function: str, event: Any, *, account: str) -> Future[list[Invocation]]:
@@ -243,27 +169,29 @@ class LambdaRunner:
     # --------------------------------------------------------- moto Invoke route
     def install(self) -> None:
         """Route moto's Lambda ``Invoke`` (after the engine authorized it) to this runner."""
-        from moto.awslambda.models import LambdaFunction
-
-        original = LambdaFunction.invoke
         runner = self
 
-        def invoke(fn: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+        def invoke(
+            function: str,
+            account: str,
+            body: bytes | str | None,
+            request_headers: Mapping[str, str],
+            response_headers: MutableMapping[str, str],
+        ) -> bytes:
             event = json.loads(body) if body else {}
             kind = (request_headers.get("x-amz-invocation-type") or "RequestResponse").lower()
             if kind == "event":
-                runner.submit(fn.function_name, event, account=fn.account_id)
+                runner.submit(function, event, account=account)
                 return b""
             if kind == "dryrun":
                 return b""
-            outcome = runner.invoke(fn.function_name, event, account=fn.account_id)
+            outcome = runner.invoke(function, event, account=account)
             if not outcome.ok:
                 response_headers["x-amz-function-error"] = "Unhandled"
                 return json.dumps(outcome.error).encode()
             return json.dumps(outcome.result).encode()
 
-        LambdaFunction.invoke = invoke  # type: ignore[method-assign,assignment]
-        self._restore = lambda: setattr(LambdaFunction, "invoke", original)
+        self._restore = seams.route_invoke(invoke)
 
     def uninstall(self) -> None:
         if self._restore is not None:
@@ -371,7 +299,7 @@ class LambdaRunner:
             f"Billed Duration: {math.ceil(duration)} ms\tMemory Size: {config.memory_size} MB\t"
             f"Max Memory Used: {max_rss_mb} MB"
         )
-        logs_error = self._deliver_logs(config, creds, stream, lines)
+        logs_error = deliver_logs(self.aws, config, creds, stream, lines)
         outcome = Invocation(
             request_id=request_id,
             function=config.name,
@@ -445,70 +373,3 @@ class LambdaRunner:
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",
         }
-
-    def _deliver_logs(
-        self, config: FunctionConfig, creds: ServiceCredentials, stream: str, lines: list[str]
-    ) -> str | None:
-        """Write the invocation's log lines as the execution role; the error text if refused."""
-        logs = service_client(self.aws, creds, "logs", config.region)
-        group = f"/aws/lambda/{config.name}"
-        now_ms = int(time.time() * 1000)
-        try:
-            try:
-                logs.create_log_stream(logGroupName=group, logStreamName=stream)
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                    raise
-                # Lambda creates the group on first write when the role may do so.
-                logs.create_log_group(logGroupName=group)
-                logs.create_log_stream(logGroupName=group, logStreamName=stream)
-            logs.put_log_events(
-                logGroupName=group,
-                logStreamName=stream,
-                # PutLogEvents refuses empty messages; Lambda drops blank lines too.
-                logEvents=[{"timestamp": now_ms, "message": line} for line in lines if line],
-            )
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            return f"{error.get('Code')}: {error.get('Message')}"
-        except BotoCoreError as exc:
-            return str(exc)
-        return None
-
-    def _send_failure_record(
-        self, config: FunctionConfig, event: Any, last: Invocation, attempts: int
-    ) -> None:
-        """Send Lambda's invocation record to the on-failure destination (SQS), as the role.
-
-        Record shape: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
-        """
-        destination = config.on_failure_destination or ""
-        if ":sqs:" not in destination:
-            return  # only SQS destinations are delivered locally (the infra uses SQS)
-        record = {
-            "version": "1.0",
-            "timestamp": datetime.now(UTC).isoformat(),
-            "requestContext": {
-                "requestId": last.request_id,
-                "functionArn": f"{config.arn}:$LATEST",
-                "condition": "RetriesExhausted",
-                "approximateInvokeCount": attempts,
-            },
-            "requestPayload": event,
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": "$LATEST",
-                "functionError": "Unhandled",
-            },
-            "responsePayload": last.error,
-        }
-        try:
-            creds = self._credentials(config)
-        except AccessDeniedError:
-            return
-        _, _, _, region, account, queue = destination.split(":", 5)
-        sqs = service_client(self.aws, creds, "sqs", region)
-        url = f"{self.aws.endpoint}/{account}/{queue}"
-        # As in AWS, a destination the role cannot reach silently drops the record.
-        with contextlib.suppress(ClientError, BotoCoreError):
-            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record, default=str))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from crosstrack.local.accounts import ACCOUNT_A, ACCOUNT_B
+from crosstrack.local.moto import resources, state
 
 # The names of `crosstrack demo --break`, in chain order.
 LINKS: Final = (
@@ -58,18 +59,6 @@ class Deployment:
     object_key: str = "iss_position.txt"
 
 
-def _iam(account: str) -> Any:
-    from moto.iam.models import iam_backends
-
-    return iam_backends[account]["global"]
-
-
-def _s3(account: str) -> Any:
-    from moto.s3.models import s3_backends
-
-    return s3_backends[account]["global"]
-
-
 def _role_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
@@ -83,45 +72,48 @@ def _rewrite_role_policies(
     account: str, role_arn: str, keep: Callable[[Mapping[str, Any]], bool]
 ) -> Restore:
     """Drop the statements ``keep`` rejects from every inline policy of the role."""
-    iam = _iam(account)
-    role = iam.get_role(_role_name(role_arn))
-    saved = dict(role.policies)
+    role_name = _role_name(role_arn)
+    saved = dict(state.role(account, role_name).inline)
+    rewritten: dict[str, str] = {}
     for name, document in saved.items():
         parsed = json.loads(document)
         statements = parsed.get("Statement", [])
         statements = [statements] if isinstance(statements, dict) else statements
         kept = [s for s in statements if keep(s)]
         if kept:
-            role.policies[name] = json.dumps({**parsed, "Statement": kept})
-        else:
-            del role.policies[name]
+            rewritten[name] = json.dumps({**parsed, "Statement": kept})
+    state.set_role_policies(account, role_name, rewritten)
 
     def restore() -> None:
-        role.policies.clear()
-        role.policies.update(saved)
+        state.set_role_policies(account, role_name, saved)
 
     return restore
 
 
 def _replace_trust(account: str, role_arn: str, principal: Mapping[str, str]) -> Restore:
-    role = _iam(account).get_role(_role_name(role_arn))
-    saved = role.assume_role_policy_document
-    role.assume_role_policy_document = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}],
-        }
+    role_name = _role_name(role_arn)
+    saved = state.role(account, role_name).trust_policy
+    state.set_trust_policy(
+        account,
+        role_name,
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
     )
 
     def restore() -> None:
-        role.assume_role_policy_document = saved
+        state.set_trust_policy(account, role_name, saved)
 
     return restore
 
 
 def _deny_put_in_bucket_policy(dep: Deployment) -> Restore:
-    s3 = _s3(ACCOUNT_B)
-    saved = s3.get_bucket_policy(dep.bucket)
+    saved = resources.get_bucket_policy(ACCOUNT_B, dep.bucket)
     policy = json.loads(saved) if saved else {"Version": "2012-10-17", "Statement": []}
     policy["Statement"] = [
         *policy.get("Statement", []),
@@ -133,13 +125,13 @@ def _deny_put_in_bucket_policy(dep: Deployment) -> Restore:
             "Resource": f"arn:aws:s3:::{dep.bucket}/*",
         },
     ]
-    s3.put_bucket_policy(dep.bucket, json.dumps(policy).encode())
+    resources.put_bucket_policy(ACCOUNT_B, dep.bucket, json.dumps(policy).encode())
 
     def restore() -> None:
         if saved:
-            s3.put_bucket_policy(dep.bucket, saved)
+            resources.put_bucket_policy(ACCOUNT_B, dep.bucket, saved)
         else:
-            s3.delete_bucket_policy(dep.bucket)
+            resources.delete_bucket_policy(ACCOUNT_B, dep.bucket)
 
     return restore
 

@@ -21,13 +21,13 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from crosstrack.local.accounts import REGION
 from crosstrack.local.emulator import LocalAWS
-from crosstrack.local.run.lambda_runner import service_client
+from crosstrack.local.moto import resources
+from crosstrack.local.run.lambda_role import service_client
 from crosstrack.local.services.service_access import AccessDeniedError
 
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"
@@ -116,13 +116,9 @@ def render_input(
 
 def discover(account: str, region: str = REGION) -> list[ScheduledTarget]:
     """The enabled schedules of ``account`` that target a Lambda function (moto's backend)."""
-    from moto.scheduler.models import scheduler_backends
-
     found = []
-    backend = scheduler_backends[account][region]
-    schedules = [s for group in backend.schedule_groups.values() for s in group.schedules.values()]
-    for schedule in schedules:
-        target: dict[str, Any] = schedule.target or {}
+    for schedule in resources.schedules(account, region):
+        target = schedule.target
         arn = str(target.get("Arn", ""))
         if schedule.state != "ENABLED" or ":lambda:" not in arn or ":function:" not in arn:
             continue
@@ -131,8 +127,8 @@ def discover(account: str, region: str = REGION) -> list[ScheduledTarget]:
                 name=schedule.name,
                 arn=schedule.arn,
                 account=account,
-                expression=schedule.schedule_expression,
-                interval=parse_rate(schedule.schedule_expression),
+                expression=schedule.expression,
+                interval=parse_rate(schedule.expression),
                 function_arn=arn,
                 role_arn=str(target.get("RoleArn", "")),
                 input_template=str(target.get("Input") or "{}"),

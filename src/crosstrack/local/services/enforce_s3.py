@@ -10,6 +10,7 @@ from crosstrack.local.auth import actions, denials, form_upload, policies
 from crosstrack.local.auth.denials import Problem
 from crosstrack.local.auth.operations import Classified
 from crosstrack.local.auth.principals import Caller
+from crosstrack.local.moto.resources import has_object, stored_object
 from crosstrack.local.services import s3_rules
 from crosstrack.local.transport.wire import WireRequest
 
@@ -118,8 +119,7 @@ def _missing_key_rule(
     https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
     (Permissions): without s3:ListBucket S3 does not reveal whether the key exists.
     """
-    found = policies.bucket(bucket)
-    if found is None or key in found.keys:
+    if policies.bucket(bucket) is None or has_object(bucket, key):
         return
     owner = policies.bucket_account(bucket) or caller.account
     context = enforcer.base_context(wire, caller, region, owner)
@@ -141,9 +141,9 @@ def _kms_question(
     enforcer: Enforcer,
     wire: WireRequest,
     caller: Caller,
-    *,
     region: str,
     bucket: str,
+    *,
     key_id: str,
     action: str,
 ) -> None:
@@ -151,7 +151,7 @@ def _kms_question(
     kms_key = policies.kms_key(owner, key_id, region)
     if kms_key is None:
         return  # moto answers KMS.NotFoundException itself
-    context = enforcer.base_context(wire, caller, region, kms_key.account_id)
+    context = enforcer.base_context(wire, caller, region, kms_key.account)
     context["kms:ViaService"] = f"s3.{region}.amazonaws.com"
     context["kms:CallerAccount"] = caller.account
     context["kms:EncryptionContext:aws:s3:arn"] = f"arn:{PARTITION}:s3:::{bucket}"
@@ -159,7 +159,7 @@ def _kms_question(
         caller,
         action,
         resource=kms_key.arn,
-        resource_account=kms_key.account_id,
+        resource_account=kms_key.account,
         context=context,
         resource_policy=policies.key_policy(kms_key),
     )
@@ -176,37 +176,24 @@ def _kms_for_write(
     key_id = headers.get("x-amz-server-side-encryption-aws-kms-key-id")
     if algorithm is None:
         found = policies.bucket(bucket)
-        encryption = getattr(found, "encryption", None) or {}
+        encryption = found.encryption if found is not None else {}
         algorithm = find_key(encryption, "SSEAlgorithm")
         key_id = find_key(encryption, "KMSMasterKeyID")
     if algorithm and algorithm.startswith("aws:kms") and key_id:
         _kms_question(
-            enforcer,
-            wire,
-            caller,
-            region=region,
-            bucket=bucket,
-            key_id=key_id,
-            action="kms:GenerateDataKey",
+            enforcer, wire, caller, region, bucket, key_id=key_id, action="kms:GenerateDataKey"
         )
 
 
 def _kms_for_read(
     enforcer: Enforcer, wire: WireRequest, caller: Caller, region: str, *, bucket: str, key: str
 ) -> None:
-    found = policies.bucket(bucket)
-    stored = found.keys.get(key) if found is not None else None
+    stored = stored_object(bucket, key)
     if stored is None or not str(stored.encryption or "").startswith("aws:kms"):
         return
     if stored.kms_key_id:
         _kms_question(
-            enforcer,
-            wire,
-            caller,
-            region=region,
-            bucket=bucket,
-            key_id=stored.kms_key_id,
-            action="kms:Decrypt",
+            enforcer, wire, caller, region, bucket, key_id=stored.kms_key_id, action="kms:Decrypt"
         )
 
 

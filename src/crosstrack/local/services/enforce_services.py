@@ -8,11 +8,11 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from crosstrack.local.accounts import PARTITION
 from crosstrack.local.auth import actions, denials, operation_actions, policies, tag_context
 from crosstrack.local.auth.decisions import Verdict
 from crosstrack.local.auth.operations import Classified
 from crosstrack.local.auth.principals import Caller
+from crosstrack.local.moto import state
 from crosstrack.local.services.service_resources import (
     PASS_ROLE,
     Param,
@@ -182,30 +182,22 @@ def _assume_role(
         )
         raise enforcer.deny("sts", wire, caller, question, verdict, explain=False)
     trust = policies.trust_policy(role)
-    question = enforcer.question(
-        caller,
-        "sts:AssumeRole",
-        resource=role_arn,
-        resource_account=owner,
-        context=context,
-        resource_policy=trust,
-    )
-    verdict = enforcer.ask(wire, question)
-    if not verdict.allowed:
-        raise enforcer.deny("sts", wire, caller, question, verdict, explain=False)
+    needed = ["sts:AssumeRole"]
     if _has_session_tags(wire.body):
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required
-        tag_question = enforcer.question(
+        needed.append("sts:TagSession")
+    for action in needed:
+        question = enforcer.question(
             caller,
-            "sts:TagSession",
+            action,
             resource=role_arn,
             resource_account=owner,
             context=context,
             resource_policy=trust,
         )
-        tag_verdict = enforcer.ask(wire, tag_question)
-        if not tag_verdict.allowed:
-            raise enforcer.deny("sts", wire, caller, tag_question, tag_verdict, explain=False)
+        verdict = enforcer.ask(wire, question)
+        if not verdict.allowed:
+            raise enforcer.deny("sts", wire, caller, question, verdict, explain=False)
     _check_duration(enforcer, wire, caller, role, get)
 
 
@@ -268,11 +260,8 @@ def _pass_role(
 
 
 def _role_arn(account: str, name: str) -> str | None:
-    from moto.iam.models import iam_backends
-
-    backend = iam_backends[account][PARTITION]
-    role = next((r for r in list(backend.roles.values()) if r.name == name), None)
-    return None if role is None else str(role.arn)
+    role = state.role_by_name(account, name)
+    return None if role is None else role.arn
 
 
 def _key_arn(account: str, key_id: str, region: str) -> str | None:

@@ -17,14 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from moto.sts.models import sts_backends
-
 from crosstrack.local.accounts import PARTITION, REGION, SERVICE_PRINCIPALS
 from crosstrack.local.auth import actions, policies
 from crosstrack.local.auth.decisions import Decider, Question, Verdict
 from crosstrack.local.auth.denials import access_denied_message
 from crosstrack.local.auth.principals import Caller
 from crosstrack.local.errors import LocalAWSError
+from crosstrack.local.moto import state
 
 VIA = "service"
 
@@ -128,20 +127,12 @@ def service_session(
             explain=False,
         )
         raise AccessDeniedError(message, verdict)
-    session = sts_backends[owner][PARTITION].assume_role(
-        region_name=REGION,
-        role_session_name=name,
-        role_arn=role_arn,
-        policy="",  # no session policy
-        duration=duration_seconds,
-        external_id="",
-    )
-    expiration = session.expiration
+    session = state.assume_role(owner, role_arn, name, duration_seconds)
     return ServiceCredentials(
         access_key_id=session.access_key_id,
         secret_access_key=session.secret_access_key,
         session_token=session.session_token,
-        expiration=expiration if expiration.tzinfo else expiration.replace(tzinfo=dt.UTC),
+        expiration=session.expiration,
         arn=session.arn,
     )
 
@@ -171,20 +162,9 @@ def _identity(arn: str) -> Caller | None:
     account, resource = parts[4], parts[5]
     if parts[2] == "sts" and resource.startswith("assumed-role/"):
         _, role_name, session = resource.split("/", 2)
-        from moto.iam.models import iam_backends
-
-        role = next(
-            (
-                r
-                for r in list(iam_backends[account][PARTITION].roles.values())
-                if r.name == role_name
-            ),
-            None,
-        )
+        role = state.role_by_name(account, role_name)
         role_arn = (
-            str(role.arn)
-            if role is not None
-            else f"arn:{PARTITION}:iam::{account}:role/{role_name}"
+            role.arn if role is not None else f"arn:{PARTITION}:iam::{account}:role/{role_name}"
         )
         return Caller(
             "assumed-role", account, arn, role_arn, role_name, session, "", "", "", None, None

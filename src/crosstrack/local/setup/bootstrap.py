@@ -14,8 +14,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from moto.iam.models import iam_backends
-
 from crosstrack import resources
 from crosstrack.local.accounts import (
     ACCOUNT_A,
@@ -23,12 +21,12 @@ from crosstrack.local.accounts import (
     OPERATOR_POLICY,
     OPERATOR_USER,
     PARTITION,
-    REGION,
     TERRAFORM_ROLE,
     TERRAFORM_ROLE_POLICY,
     user_arn,
 )
 from crosstrack.local.errors import BootstrapError
+from crosstrack.local.moto import state
 from crosstrack.local.setup.deploy_role import DeployRoleValues, fill
 
 TRUST_FILE = "terraform-role-trust.json"
@@ -98,26 +96,23 @@ def run(directory: Path) -> Bootstrapped:
     trust = trust_policy(directory, values.operator_arn)
     permissions = permissions_policy(directory, values)
 
-    iam_a = iam_backends[ACCOUNT_A][PARTITION]
-    user = iam_a.create_user(REGION, OPERATOR_USER)
-    if user.arn != values.operator_arn:
-        raise BootstrapError(f"the operator is {user.arn}, not {values.operator_arn}")
-    iam_a.put_user_policy(OPERATOR_USER, OPERATOR_POLICY, json.dumps(OPERATOR_POLICY_DOCUMENT))
-    key = iam_a.create_access_key(OPERATOR_USER)
-
-    iam_b = iam_backends[ACCOUNT_B][PARTITION]
-    role = iam_b.create_role(
-        role_name=TERRAFORM_ROLE,
-        assume_role_policy_document=trust,
-        path="/",
-        permissions_boundary=None,
-        description="Deploys crosstrack's account-B resources; assumed by the operator in A",
-        tags=[],
-        max_session_duration="3600",
+    operator_arn = state.create_user(ACCOUNT_A, OPERATOR_USER)
+    if operator_arn != values.operator_arn:
+        raise BootstrapError(f"the operator is {operator_arn}, not {values.operator_arn}")
+    state.put_user_policy(
+        ACCOUNT_A, OPERATOR_USER, OPERATOR_POLICY, json.dumps(OPERATOR_POLICY_DOCUMENT)
     )
-    iam_b.put_role_policy(TERRAFORM_ROLE, TERRAFORM_ROLE_POLICY, permissions)
+    key_id, secret = state.create_access_key(ACCOUNT_A, OPERATOR_USER)
+
+    role_arn = state.create_role(
+        ACCOUNT_B,
+        TERRAFORM_ROLE,
+        trust,
+        "Deploys crosstrack's account-B resources; assumed by the operator in A",
+    )
+    state.put_role_policy(ACCOUNT_B, TERRAFORM_ROLE, TERRAFORM_ROLE_POLICY, permissions)
     return Bootstrapped(
-        operator=OperatorCredentials(key.access_key_id, key.secret_access_key),
-        operator_arn=str(user.arn),
-        terraform_role_arn=str(role.arn),
+        operator=OperatorCredentials(key_id, secret),
+        operator_arn=operator_arn,
+        terraform_role_arn=role_arn,
     )

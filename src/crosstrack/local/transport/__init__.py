@@ -1,1 +1,2 @@
-"""Bytes on the wire: the cheroot listeners and the recorded raw request."""
+"""Bytes on the wire: the cheroot listeners (listener.py), the gateway in front of moto
+(server.py) and the recorded raw request (wire.py)."""
