@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from crosstrack.errors import InputError
 from crosstrack.local.accounts import ACCOUNT_A, ACCOUNT_B
 
 # The names of `crosstrack demo --break`, in chain order.
@@ -41,8 +42,8 @@ DESCRIPTIONS: Final[Mapping[str, str]] = {
 Restore = Callable[[], None]
 
 
-class LinkError(ValueError):
-    """An unknown link name, or a deployment that lacks what the link needs."""
+class LinkError(InputError, ValueError):
+    """An unknown link name, or a deployment that lacks what the link needs (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,12 @@ def break_deploy_role() -> Restore:
     )
 
 
+def check_link(link: str) -> None:
+    """Raise :class:`LinkError` unless ``link`` is one of :data:`LINKS`."""
+    if link not in LINKS:
+        raise LinkError(f"--break: unknown link {link!r}; choose one of {', '.join(LINKS)}")
+
+
 def break_link(link: str, dep: Deployment) -> Restore:
     """Break ``link`` of the deployed chain; return the function that restores it."""
 
@@ -181,8 +188,7 @@ def break_link(link: str, dep: Deployment) -> Restore:
         "bucket-policy": lambda: _deny_put_in_bucket_policy(dep),
         "deploy-role": break_deploy_role,
     }
-    if link not in breakers:
-        raise LinkError(f"unknown link {link!r}; choose one of {', '.join(LINKS)}")
+    check_link(link)
     return breakers[link]()
 
 
