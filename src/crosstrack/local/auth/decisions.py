@@ -26,6 +26,7 @@ from typing import Any
 from crosstrack.errors import CrosstrackError
 from crosstrack.iam import (
     Decision,
+    Effect,
     Layer,
     MatchedStatement,
     Policy,
@@ -156,6 +157,41 @@ def without_engine(
     # sentence (the engine renders one from ``reasons`` only when asked).
     decision.__dict__["explanation"] = explanation
     return decision
+
+
+def from_entry(entry: Mapping[str, Any]) -> Decision | None:
+    """The decision an audit entry recorded (None for a request rejected before any policy
+    was read), typed again: readers of the log (the demo's chain table) use the same
+    :class:`~crosstrack.iam.Decision` as the emulator, never its string form."""
+    if entry.get("decision") not in _VERDICTS:
+        return None
+    decided_by = entry.get("decided_by")
+    decision = Decision(
+        decision=Verdict(entry["decision"]),
+        decided_by=Layer(decided_by) if decided_by else None,
+        matched=tuple(
+            MatchedStatement(
+                Layer(m["layer"]), m["policy"], m["statement"], m.get("sid"), Effect(m["effect"])
+            )
+            for m in entry.get("matched") or ()
+        ),
+        missing_allow=tuple(Layer(layer) for layer in entry.get("missing_allow") or ()),
+        reasons=(),
+        principal=str(entry.get("principal_arn") or entry.get("principal") or ""),
+        caller=str(entry.get("principal") or ""),
+        action=str(entry.get("action") or ""),
+        resource=str(entry.get("resource") or ""),
+        resource_account=entry.get("resource_account"),
+        resource_policy_label="the resource policy",
+        trust=False,
+        scp_levels_failing=None,
+        rcp_levels_failing=None,
+    )
+    decision.__dict__["explanation"] = str(entry.get("explanation") or "")  # as audited
+    return decision
+
+
+_VERDICTS = frozenset(v.value for v in Verdict)
 
 
 def deciding_statement(decision: Decision) -> MatchedStatement | None:
