@@ -3,7 +3,7 @@
 Each line carries what a CloudTrail event would let you reconstruct (time, principal,
 session name, action, resource, source IP, scheme) plus what CloudTrail never tells you:
 the decision, the policy layer that decided, and the statement that matched. Lines are
-appended under a lock and flushed at once so that a reader (``tail -f``, the doctor, a
+appended under a lock, each in one write, so that a reader (``tail -f``, the doctor, a
 test) sees every decision as it happens.
 """
 
