@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from crosstrack.cli.errors import CliError
+from crosstrack.errors import CrosstrackError
 
 if TYPE_CHECKING:
     from crosstrack.local.run.demo import Demo, Tick
@@ -149,17 +150,11 @@ def demo(
     Progress goes to stderr; Terraform's full output to a log file under the work dir.
     Exit 0 when every run succeeded, 1 when a step failed (or --break showed its failure).
     """
-    from crosstrack.local.errors import LocalAWSError
     from crosstrack.local.run import links
-    from crosstrack.local.run.demo import Demo, DemoError, DemoOptions, default_workdir
-    from crosstrack.local.run.terraform import TerraformError
-    from crosstrack.packaging import PackagingError
+    from crosstrack.local.run.demo import Demo, DemoOptions, default_workdir
 
-    if break_link is not None and break_link not in links.LINKS:
-        raise typer.BadParameter(
-            f"unknown link {break_link!r}; choose one of {', '.join(links.LINKS)}",
-            param_hint="--break",
-        )
+    if break_link is not None:
+        links.check_link(break_link)  # LinkError: one Error line from main(), exit 2
     options = DemoOptions(
         workdir=workdir or default_workdir(), port=port, infra=infra, offline=offline
     )
@@ -179,8 +174,10 @@ def demo(
     except KeyboardInterrupt:
         _err("interrupted; stopping the local AWS")
         failed = failed or not keep
-    except (DemoError, LocalAWSError, TerraformError, PackagingError) as exc:
-        raise CliError(str(exc)) from exc
+    except CrosstrackError as exc:
+        # Here rather than in main(): the Error line comes before the timings line, and
+        # ScheduleError/LinkError keep their exit code 2 (README, "Exit codes").
+        raise CliError(str(exc), exc.exit_code) from exc
     finally:
         runner.stop()
         _err("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in runner.timings.items()))

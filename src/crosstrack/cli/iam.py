@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from crosstrack.errors import InputError
 from crosstrack.iam import Decision, PolicyError, Verdict, decide, trace_lines
 
 app = typer.Typer(
@@ -31,17 +32,13 @@ _STYLE = {
 }
 
 
-class _InputError(Exception):
-    """Unreadable input or an invalid case: printed on stderr, exit 2."""
-
-
 def _read(file: str) -> str:
     try:
         if file == "-":
             return sys.stdin.read()
         return Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise _InputError(f"cannot read {file}: {exc}") from exc
+        raise InputError(f"cannot read {file}: {exc}") from exc
 
 
 def _cases(text: str, source: str) -> tuple[list[tuple[str, Any]], bool]:
@@ -53,7 +50,7 @@ def _cases(text: str, source: str) -> tuple[list[tuple[str, Any]], bool]:
     else:
         if isinstance(whole, dict):
             return [(source, whole)], False
-        raise _InputError(
+        raise InputError(
             f"{source}: expected one case (a JSON object) or JSON Lines, not a JSON "
             f"{type(whole).__name__}"
         )
@@ -65,10 +62,10 @@ def _cases(text: str, source: str) -> tuple[list[tuple[str, Any]], bool]:
         try:
             case = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise _InputError(f"{where}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
+            raise InputError(f"{where}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
         cases.append((where, case))
     if not cases:
-        raise _InputError(f"{source}: no case found (the input is empty)")
+        raise InputError(f"{source}: no case found (the input is empty)")
     return cases, True
 
 
@@ -118,8 +115,8 @@ def simulate(
             try:
                 decisions.append((where, decide(case, trace=explain)))
             except PolicyError as exc:
-                raise _InputError(f"{where}: {exc}") from exc
-    except _InputError as exc:
+                raise InputError(f"{where}: {exc}") from exc
+    except InputError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(code=2) from None
 

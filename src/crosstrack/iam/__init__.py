@@ -6,7 +6,8 @@ Two faces:
   :func:`decide` (the same, returning a typed :class:`Decision`);
 * the typed hot-path API for the local AWS emulator — :func:`parse_policy` (validated,
   compiled and cached by the document's canonical JSON), :class:`Request` and
-  :func:`evaluate` returning a :class:`Decision`.
+  :func:`evaluate` returning a :class:`Decision` (:func:`rules_for` tells which kind of
+  resource policy an action's resource has: trust policy for ``sts:AssumeRole``...).
 
 Every invalid document or request raises :class:`PolicyError`, whose ``path`` names the JSON
 location of the problem. See docs/iam.md for the supported surface.
@@ -32,6 +33,7 @@ from crosstrack.iam.model import (
     Verdict,
 )
 from crosstrack.iam.parse import parse_policy
+from crosstrack.iam.services import rules_for
 from crosstrack.iam.simulate import clear_cache, decide, simulate
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "evaluate",
     "parse_policy",
     "render",
+    "rules_for",
     "simulate",
     "trace_lines",
 ]

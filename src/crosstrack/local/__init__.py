@@ -35,8 +35,8 @@ role with the trust and permissions of ``infra/bootstrap/``. One LocalAWS per pr
 
 from __future__ import annotations
 
+from crosstrack.iam import Decision
 from crosstrack.local.accounts import ACCOUNT_A, ACCOUNT_B, REGION
-from crosstrack.local.auth.decisions import Verdict
 from crosstrack.local.emulator import LocalAWS
 from crosstrack.local.errors import (
     BootstrapError,
@@ -54,6 +54,7 @@ __all__ = [
     "REGION",
     "AccessDeniedError",
     "BootstrapError",
+    "Decision",
     "LocalAWS",
     "LocalAWSError",
     "MissingDependencyError",
@@ -61,5 +62,4 @@ __all__ = [
     "OperatorCredentials",
     "PortInUseError",
     "ServiceCredentials",
-    "Verdict",
 ]

@@ -10,10 +10,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from crosstrack.iam import Decision
 from crosstrack.local.accounts import ACCOUNT_A, ACCOUNT_B
 from crosstrack.local.auth.actions import ContextValue
 from crosstrack.local.auth.audit import AuditLog
-from crosstrack.local.auth.decisions import Decider, Simulate, Verdict, load_engine
+from crosstrack.local.auth.decisions import Decider, Engine, load_engine
 from crosstrack.local.errors import LocalAWSError, MissingDependencyError
 from crosstrack.local.moto import seams
 from crosstrack.local.services import service_access
@@ -57,7 +58,7 @@ class LocalAWS:
         port: int = 0,
         http_port: int | None = None,
         bootstrap_dir: Path | None = None,
-        engine: Simulate | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.workdir = Path(workdir).resolve()
         self._port = port
@@ -239,7 +240,7 @@ class LocalAWS:
         context: Mapping[str, ContextValue] | None = None,
         source_account: str | None = None,
         source_arn: str | None = None,
-    ) -> Verdict:
+    ) -> Decision:
         """Let an emulator component ask the engine (audited like any request), e.g.
         ``authorize("scheduler.amazonaws.com", "lambda:InvokeFunction", function_arn,
         source_account=A, source_arn=schedule_arn)``. Returns the verdict; never raises

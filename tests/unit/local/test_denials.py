@@ -8,6 +8,7 @@ import botocore.session
 import pytest
 from botocore.parsers import create_parser
 
+from crosstrack.iam import Layer, Verdict
 from crosstrack.local.auth import denials
 from crosstrack.local.auth.denials import Problem
 
@@ -67,8 +68,8 @@ def test_implicit_deny_message_names_the_missing_policy_type() -> None:
         PRINCIPAL,
         "s3:DeleteObject",
         "arn:aws:s3:::b/k",
-        decision="implicitDeny",
-        layer="identity",
+        decision=Verdict.IMPLICIT_DENY,
+        layer=Layer.IDENTITY,
         quote_resource=True,
     )
     assert message == (
@@ -80,15 +81,17 @@ def test_implicit_deny_message_names_the_missing_policy_type() -> None:
 @pytest.mark.parametrize(
     ("layer", "phrase"),
     [
-        ("resource_policy", "with an explicit deny in a resource-based policy"),
-        ("permission_boundary", "with an explicit deny in a permissions boundary"),
-        ("session_policy", "with an explicit deny in a session policy"),
-        ("scp", "with an explicit deny in a service control policy"),
+        (Layer.RESOURCE_POLICY, "with an explicit deny in a resource-based policy"),
+        (Layer.PERMISSION_BOUNDARY, "with an explicit deny in a permissions boundary"),
+        (Layer.SESSION_POLICY, "with an explicit deny in a session policy"),
+        (Layer.SCP, "with an explicit deny in a service control policy"),
+        (Layer.RCP, "with an explicit deny in a resource control policy"),
+        (Layer.IDENTITY, "with an explicit deny in an identity-based policy"),
     ],
 )
-def test_explicit_deny_message_names_the_layer(layer: str, phrase: str) -> None:
+def test_explicit_deny_message_names_the_layer(layer: Layer, phrase: str) -> None:
     message = denials.access_denied_message(
-        PRINCIPAL, "s3:GetObject", "*", decision="explicitDeny", layer=layer
+        PRINCIPAL, "s3:GetObject", "*", decision=Verdict.EXPLICIT_DENY, layer=layer
     )
     assert message == f"User: {PRINCIPAL} is not authorized to perform: s3:GetObject {phrase}"
 
@@ -98,8 +101,8 @@ def test_assume_role_denials_do_not_explain() -> None:
         "arn:aws:iam::111111111111:user/operator",
         "sts:AssumeRole",
         "arn:aws:iam::222222222222:role/terraform",
-        decision="implicitDeny",
-        layer="resource_policy",
+        decision=Verdict.IMPLICIT_DENY,
+        layer=Layer.RESOURCE_POLICY,
         explain=False,
     )
     assert message.endswith("on resource: arn:aws:iam::222222222222:role/terraform")

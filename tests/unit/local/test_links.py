@@ -20,7 +20,13 @@ SESSION_A = "arn:aws:sts::111111111111:assumed-role/connect-to-bridge/write-repo
 
 
 def allow(layer: str, sid: str) -> dict[str, Any]:
-    return {"layer": layer, "effect": "Allow", "policy": f"policy {sid}", "sid": sid}
+    return {
+        "layer": layer,
+        "effect": "Allow",
+        "policy": f"policy {sid}",
+        "statement": 0,
+        "sid": sid,
+    }
 
 
 def entry(
@@ -106,7 +112,13 @@ def test_bucket_policy_deny_is_named() -> None:
         "arn:aws:s3:::iss-reporting-x/iss_position.txt",
         "explicitDeny",
         allow("identity", "Append"),
-        {"layer": "resource_policy", "effect": "Deny", "policy": "bucket policy", "sid": "No"},
+        {
+            "layer": "resource_policy",
+            "effect": "Deny",
+            "policy": "bucket policy",
+            "statement": 1,
+            "sid": "No",
+        },
     )
     rows = chain_rows([denied], DEP)
     assert (rows[5].mark, rows[6].mark) == ("✓", "✗")

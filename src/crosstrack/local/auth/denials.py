@@ -24,6 +24,8 @@ from xml.sax.saxutils import escape
 from botocore.loaders import Loader
 from werkzeug.exceptions import HTTPException
 
+from crosstrack.iam import Layer, Verdict
+
 # Signing names whose API model name differs.
 _MODEL_NAMES = {"execute-api": "apigateway", "states": "stepfunctions", "monitoring": "cloudwatch"}
 
@@ -119,6 +121,7 @@ class Problem(enum.Enum):
     SIGV2 = "signature version 2"
     SKEWED = "request time too skewed"
     TOO_LARGE = "request body too large"
+    INTERNAL = "internal error"  # a bug of the local AWS (decisions.EngineFailure)
 
 
 _SIG_MESSAGE = (
@@ -205,6 +208,13 @@ _TABLE: dict[tuple[Problem, Family], tuple[int, str, str | None]] = {
     (Problem.TOO_LARGE, Family.JSON): (413, "RequestEntityTooLargeException", None),
     (Problem.TOO_LARGE, Family.REST_JSON): (413, "RequestEntityTooLargeException", None),
     (Problem.TOO_LARGE, Family.S3): (400, "EntityTooLarge", None),
+    # A bug of the local AWS, never a policy problem: S3's InternalError, and the common
+    # error InternalFailure elsewhere (https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html,
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+    (Problem.INTERNAL, Family.QUERY): (500, "InternalFailure", None),
+    (Problem.INTERNAL, Family.JSON): (500, "InternalFailure", None),
+    (Problem.INTERNAL, Family.REST_JSON): (500, "InternalFailure", None),
+    (Problem.INTERNAL, Family.S3): (500, "InternalError", None),
     (Problem.ACCESS_DENIED, Family.QUERY): (403, "AccessDenied", None),
     (Problem.ACCESS_DENIED, Family.JSON): (400, "AccessDeniedException", None),
     (Problem.ACCESS_DENIED, Family.REST_JSON): (403, "AccessDeniedException", None),
@@ -230,20 +240,22 @@ def validation_error(service: str, message: str, request_id: str) -> AwsErrorRes
     return AwsErrorResponse(service, 400, "ValidationError", message, request_id)
 
 
-def policy_type(layer: str | None) -> str:
-    """The phrase AWS's access-denied messages use for an engine layer."""
-    name = (layer or "").lower().replace("_", " ").replace("-", " ")
-    if "scp" in name or "service control" in name:
-        return "service control policy"
-    if "rcp" in name or "resource control" in name:
-        return "resource control policy"
-    if "boundary" in name:
-        return "permissions boundary"
-    if "session" in name:
-        return "session policy"
-    if any(word in name for word in ("resource", "trust", "bucket", "key policy", "function")):
-        return "resource-based policy"
-    return "identity-based policy"
+# The phrase AWS's access-denied messages use for each layer of the engine's decision
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
+_POLICY_TYPES: dict[Layer | None, str] = {
+    Layer.SCP: "service control policy",
+    Layer.RCP: "resource control policy",
+    Layer.PERMISSION_BOUNDARY: "permissions boundary",
+    Layer.SESSION_POLICY: "session policy",
+    Layer.RESOURCE_POLICY: "resource-based policy",
+    Layer.IDENTITY: "identity-based policy",
+    None: "identity-based policy",  # no layer decided (an invalid policy): AWS's usual phrase
+}
+
+
+def policy_type(layer: Layer | None) -> str:
+    """The phrase AWS's access-denied messages use for the engine layer that decided."""
+    return _POLICY_TYPES[layer]
 
 
 def _article(phrase: str) -> str:
@@ -255,8 +267,8 @@ def access_denied_message(
     action: str,
     resource: str,
     *,
-    decision: str,
-    layer: str | None,
+    decision: Verdict,
+    layer: Layer | None,
     quote_resource: bool = False,
     explain: bool = True,
 ) -> str:
@@ -267,6 +279,6 @@ def access_denied_message(
     if not explain:
         return message
     phrase = policy_type(layer)
-    if decision == "explicitDeny":
+    if decision is Verdict.EXPLICIT_DENY:
         return f"{message} with an explicit deny in {_article(phrase)} {phrase}"
     return f"{message} because no {phrase} allows the {action} action"

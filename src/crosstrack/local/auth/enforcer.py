@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from crosstrack.iam import Decision
 from crosstrack.local.auth import (
     actions,
     denials,
@@ -31,7 +32,7 @@ from crosstrack.local.auth import (
     request_time,
     sigv4,
 )
-from crosstrack.local.auth.decisions import Decider, Question, Verdict
+from crosstrack.local.auth.decisions import Decider, EngineFailure, Question
 from crosstrack.local.auth.denials import AwsErrorResponse, Problem
 from crosstrack.local.auth.principals import AuthenticationFailure, Caller, KeyProblem, authenticate
 from crosstrack.local.auth.principals import session_policy as stored_session_policy
@@ -141,7 +142,7 @@ class Enforcer:
         wire: WireRequest,
         caller: Caller,
         question: Question,
-        verdict: Verdict,
+        verdict: Decision,
         *,
         explain: bool = True,
     ) -> AwsErrorResponse:
@@ -156,7 +157,7 @@ class Enforcer:
         )
         return denials.error(service, Problem.ACCESS_DENIED, wire.request_id, message)
 
-    def ask(self, wire: WireRequest, question: Question, note: str | None = None) -> Verdict:
+    def ask(self, wire: WireRequest, question: Question, note: str | None = None) -> Decision:
         return self.decider.ask(question, via=self.via(wire), request_id=wire.request_id, note=note)
 
     def reject(
@@ -305,10 +306,13 @@ class Enforcer:
             raise self.unsupported(wire, fmt, f"presigned {service} requests")
         found = self.classify(wire, service, headers)
         wire.admitted = found
-        if service == "s3":
-            enforce_s3.enforce(self, wire, caller, signed.region, found)
-        else:
-            enforce_services.enforce(self, wire, caller, signed.region, found)
+        try:
+            if service == "s3":
+                enforce_s3.enforce(self, wire, caller, signed.region, found)
+            else:
+                enforce_services.enforce(self, wire, caller, signed.region, found)
+        except EngineFailure as exc:  # a bug (traceback on stderr already), not a denial
+            raise denials.error(fmt, Problem.INTERNAL, wire.request_id, str(exc)) from None
 
     def classify(
         self, wire: WireRequest, service: str, headers: Mapping[str, str]

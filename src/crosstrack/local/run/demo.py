@@ -29,6 +29,7 @@ import boto3
 import botocore.session
 
 from crosstrack import resources
+from crosstrack.errors import CrosstrackError
 from crosstrack.local.accounts import ACCOUNT_A
 from crosstrack.local.emulator import LocalAWS
 from crosstrack.local.run import links, scheduler
@@ -43,7 +44,7 @@ Progress = Callable[[str], None]
 DEMO_MAX_TLE_AGE_DAYS = 36500
 
 
-class DemoError(Exception):
+class DemoError(CrosstrackError):
     """A step of the demo failed; the message says which and what to do."""
 
 

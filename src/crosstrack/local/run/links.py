@@ -13,7 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from crosstrack.errors import InputError
+from crosstrack.iam import Decision, Effect, Layer
 from crosstrack.local.accounts import ACCOUNT_A, ACCOUNT_B
+from crosstrack.local.auth import decisions
 from crosstrack.local.moto import resources, state
 
 # The names of `crosstrack demo --break`, in chain order.
@@ -42,8 +45,8 @@ DESCRIPTIONS: Final[Mapping[str, str]] = {
 Restore = Callable[[], None]
 
 
-class LinkError(ValueError):
-    """An unknown link name, or a deployment that lacks what the link needs."""
+class LinkError(InputError, ValueError):
+    """An unknown link name, or a deployment that lacks what the link needs (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,12 @@ def break_deploy_role() -> Restore:
     )
 
 
+def check_link(link: str) -> None:
+    """Raise :class:`LinkError` unless ``link`` is one of :data:`LINKS`."""
+    if link not in LINKS:
+        raise LinkError(f"--break: unknown link {link!r}; choose one of {', '.join(LINKS)}")
+
+
 def break_link(link: str, dep: Deployment) -> Restore:
     """Break ``link`` of the deployed chain; return the function that restores it."""
 
@@ -173,8 +182,7 @@ def break_link(link: str, dep: Deployment) -> Restore:
         "bucket-policy": lambda: _deny_put_in_bucket_policy(dep),
         "deploy-role": break_deploy_role,
     }
-    if link not in breakers:
-        raise LinkError(f"unknown link {link!r}; choose one of {', '.join(LINKS)}")
+    check_link(link)
     return breakers[link]()
 
 
@@ -196,30 +204,36 @@ class ChainRow:
         return "✓" if self.ok else "✗"
 
 
-def _matching(entry: Mapping[str, Any], layer: str, effect: str) -> str | None:
+def _matching(decision: Decision, layer: Layer, effect: Effect) -> str | None:
     """The ``effect`` statement of ``layer`` that matched, as "policy [Sid]", if any."""
-    for match in entry.get("matched") or []:
-        if match.get("layer") == layer and match.get("effect") == effect:
-            sid = match.get("sid")
-            return f"{match.get('policy')}" + (f" [{sid}]" if sid else "")
+    for match in decision.matched:
+        if match.layer is layer and match.effect is effect:
+            return match.policy + (f" [{match.sid}]" if match.sid else "")
     return None
 
 
-def _row(number: str, link: str, entry: Mapping[str, Any] | None, layer: str) -> ChainRow:
+# The chain table's own check: no Deny of the bucket policy matched (an Allow is not needed).
+BUCKET_DENY: Final = "bucket"
+
+
+def _row(number: str, link: str, entry: Mapping[str, Any] | None, layer: Layer | str) -> ChainRow:
     if entry is None:
         return ChainRow(number, link, None, "(not reached)", ok=False)
-    allowed = entry.get("decision") == "allowed"
-    if layer == "bucket":
+    decision = decisions.from_entry(entry)
+    if decision is None:  # rejected before any policy was read (bad key, signature...)
+        return ChainRow(number, link, entry, str(entry.get("reason") or "rejected"), ok=False)
+    if layer == BUCKET_DENY:
         # This link holds when no Deny of the bucket policy matched the request.
-        deny = _matching(entry, "resource_policy", "Deny")
+        deny = _matching(decision, Layer.RESOURCE_POLICY, Effect.DENY)
         if deny is not None:
             return ChainRow(number, link, entry, f"denied by {deny}", ok=False)
         return ChainRow(number, link, entry, "no Deny matched in the bucket policy", ok=True)
-    statement = _matching(entry, layer, "Allow")
+    assert isinstance(layer, Layer)
+    statement = _matching(decision, layer, Effect.ALLOW)
     if statement is not None:
         return ChainRow(number, link, entry, statement, ok=True)
-    why = str(entry.get("explanation") or entry.get("reason") or "no statement allows it")
-    return ChainRow(number, link, entry, why, ok=allowed)
+    why = decision.explanation or "no statement allows it"
+    return ChainRow(number, link, entry, why, ok=decision.allowed)
 
 
 def chain_rows(entries: Iterable[Mapping[str, Any]], dep: Deployment) -> list[ChainRow]:
@@ -240,13 +254,16 @@ def chain_rows(entries: Iterable[Mapping[str, Any]], dep: Deployment) -> list[Ch
         elif action == "s3:PutObject" and str(resource).startswith(object_arn_prefix):
             latest["s3"] = e
     return [
-        _row("0", "the schedule may invoke the function", latest.get("invoke"), "identity"),
-        _row("0", "the function may write its logs", latest.get("logs"), "identity"),
+        _row("0", "the schedule may invoke the function", latest.get("invoke"), Layer.IDENTITY),
+        _row("0", "the function may write its logs", latest.get("logs"), Layer.IDENTITY),
         _row(
-            "1", "lambda.amazonaws.com may assume role A", latest.get("a-trust"), "resource_policy"
+            "1",
+            "lambda.amazonaws.com may assume role A",
+            latest.get("a-trust"),
+            Layer.RESOURCE_POLICY,
         ),
-        _row("2", "role A may call sts:AssumeRole on role B", latest.get("b"), "identity"),
-        _row("3", "role B trusts role A", latest.get("b"), "resource_policy"),
-        _row("4", "role B may s3:PutObject on the log object", latest.get("s3"), "identity"),
-        _row("5", "the bucket policy does not deny", latest.get("s3"), "bucket"),
+        _row("2", "role A may call sts:AssumeRole on role B", latest.get("b"), Layer.IDENTITY),
+        _row("3", "role B trusts role A", latest.get("b"), Layer.RESOURCE_POLICY),
+        _row("4", "role B may s3:PutObject on the log object", latest.get("s3"), Layer.IDENTITY),
+        _row("5", "the bucket policy does not deny", latest.get("s3"), BUCKET_DENY),
     ]

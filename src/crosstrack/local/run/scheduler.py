@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from crosstrack.errors import InputError
 from crosstrack.local.accounts import REGION
 from crosstrack.local.emulator import LocalAWS
 from crosstrack.local.moto import resources
@@ -35,8 +36,10 @@ _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
-class ScheduleError(Exception):
-    """A schedule the local scheduler cannot fire (unsupported expression, no target)."""
+class ScheduleError(InputError):
+    """A schedule the local scheduler cannot fire (unsupported expression, no target).
+
+    Exit 2: the deployed configuration is input the local AWS cannot use as it is."""
 
 
 @dataclass(frozen=True)

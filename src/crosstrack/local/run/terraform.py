@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from crosstrack.errors import CrosstrackError
+
 PLUGIN_DIR_ENV = "CROSSTRACK_TF_PLUGIN_DIR"
 DEFAULT_PLUGIN_DIR = Path("/opt/tf-plugins")
 TERRAFORM_ENV = "CROSSTRACK_TERRAFORM"
@@ -57,7 +59,7 @@ _NOT_COPIED = shutil.ignore_patterns(
 )
 
 
-class TerraformError(RuntimeError):
+class TerraformError(CrosstrackError, RuntimeError):
     """A terraform command failed; the message names it and ends with its output's tail."""
 
     def __init__(self, step: str, returncode: int, log_file: Path, tail: str) -> None:

@@ -8,8 +8,8 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from crosstrack.iam import Layer
 from crosstrack.local.auth import actions, denials, operation_actions, policies, tag_context
-from crosstrack.local.auth.decisions import Verdict
 from crosstrack.local.auth.operations import Classified
 from crosstrack.local.auth.principals import Caller
 from crosstrack.local.moto import state
@@ -75,9 +75,9 @@ def _no_permission(
         context=context,
         resource_policy=None,
     )
-    enforcer.decider.record(
+    enforcer.decider.allow_without_check(
         question,
-        Verdict("allowed", None, [], [], f"{action} needs no permission"),
+        explanation=f"{action} needs no permission",
         via=enforcer.via(wire),
         request_id=wire.request_id,
     )
@@ -176,7 +176,7 @@ def _assume_role(
         verdict = enforcer.decider.refuse(
             question,
             explanation=f"the role {role_arn} does not exist, so nothing can assume it",
-            decided_by="resource_policy",
+            decided_by=Layer.RESOURCE_POLICY,
             via=enforcer.via(wire),
             request_id=wire.request_id,
         )

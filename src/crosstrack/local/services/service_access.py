@@ -17,9 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from crosstrack.iam import Decision, Layer
 from crosstrack.local.accounts import PARTITION, REGION, SERVICE_PRINCIPALS
 from crosstrack.local.auth import actions, policies
-from crosstrack.local.auth.decisions import Decider, Question, Verdict
+from crosstrack.local.auth.decisions import Decider, Question
 from crosstrack.local.auth.denials import access_denied_message
 from crosstrack.local.auth.principals import Caller
 from crosstrack.local.errors import LocalAWSError
@@ -31,7 +32,7 @@ VIA = "service"
 class AccessDeniedError(LocalAWSError):
     """A service principal was refused; carries AWS's message and the engine's verdict."""
 
-    def __init__(self, message: str, verdict: Verdict) -> None:
+    def __init__(self, message: str, verdict: Decision) -> None:
         super().__init__(message)
         self.verdict = verdict
 
@@ -111,7 +112,7 @@ def service_session(
         verdict = decider.refuse(
             question,
             explanation=f"the role {role_arn} does not exist, so nothing can assume it",
-            decided_by="resource_policy",
+            decided_by=Layer.RESOURCE_POLICY,
             via=VIA,
             request_id=request_id,
         )
@@ -187,7 +188,7 @@ def authorize(
     context: Mapping[str, actions.ContextValue] | None = None,
     source_account: str | None = None,
     source_arn: str | None = None,
-) -> Verdict:
+) -> Decision:
     """Ask the engine whether ``principal`` may do ``action`` on ``resource``, and audit it.
 
     ``principal`` is a service principal (``scheduler.amazonaws.com``) or an IAM user, role
