@@ -163,7 +163,9 @@ def test_local_up_from_the_wheel_answers_get_caller_identity(
 ) -> None:
     for name, value in local_up.items():
         monkeypatch.setenv(name, value)
-    identity = boto3.client("sts").get_caller_identity()
+    # A fresh session: boto3's default one caches the first credentials it resolved, which
+    # may be another test's local AWS.
+    identity = boto3.Session().client("sts").get_caller_identity()
     assert identity["Account"] == "111111111111"
     assert identity["Arn"] == "arn:aws:iam::111111111111:user/operator"
     # Profile account-b assumes B's deploy role, created from the packaged bootstrap JSON.
