@@ -25,7 +25,9 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = Path(os.environ.get("CROSSTRACK_VENV", ROOT / ".venv"))
+# An empty CROSSTRACK_VENV counts as unset: Path("") is the current directory, and the venv
+# is created with clear=True, which would empty it.
+VENV = Path(os.environ.get("CROSSTRACK_VENV") or ROOT / ".venv").resolve()
 TOOLS = ROOT / ".venv-tools"
 REQ = ROOT / "requirements"
 
@@ -85,6 +87,10 @@ def _ensure_env(env: Path, lock: Path, *, editable: bool, superset: Path | None 
     if stamp.exists() and stamp.read_text() in accepted and _bin(env, "python").exists():
         return
     if not _bin(env, "python").exists():
+        if env.exists() and any(env.iterdir()) and not (env / "pyvenv.cfg").exists():
+            # clear=True empties the folder: never do that to one that is not a venv.
+            _say(f"{env} exists and is not a virtual environment; refusing to clear it")
+            sys.exit(2)
         _say(f"creating {env.relative_to(ROOT) if env.is_relative_to(ROOT) else env}")
         venv.EnvBuilder(with_pip=True, clear=True).create(env)
     py = _bin(env, "python")
