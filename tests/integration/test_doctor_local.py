@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crosstrack.cli import app
+from crosstrack.local.setup.deploy_role import DEPLOY_TAG_KEY, DeployRoleValues
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,6 +28,9 @@ pytestmark = [
 ]
 
 A, B = "111111111111", "222222222222"
+# infra/modules/source-account's statement granting role A sts:AssumeRole on role B, only
+# with lambda:SourceFunctionArn = the reporter's ARN.
+ASSUME_B_SID = "AssumeOnlyRoleBOnlyFromTheReporterFunction"
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +150,7 @@ def break_a_trust(d: Any) -> Restore:
 
 def break_a_assume(d: Any) -> Restore:
     return _role_policy(
-        "account-a", "connect-to-bridge", "assume-target-role-and-log", _without("AssumeOnlyRoleB")
+        "account-a", "connect-to-bridge", "assume-target-role-and-log", _without(ASSUME_B_SID)
     )
 
 
@@ -155,7 +159,8 @@ def break_a_wrong_function(d: Any) -> Restore:
 
     def edit(statements: list[Any]) -> list[Any]:
         for s in statements:
-            if s.get("Sid") == "AssumeOnlyRoleB":
+            if s.get("Sid") == ASSUME_B_SID:
+                assert "lambda:SourceFunctionArn" in s["Condition"]["ArnEquals"], s
                 s["Condition"] = {"ArnEquals": {"lambda:SourceFunctionArn": other}}
         return statements
 
@@ -211,8 +216,13 @@ def break_kms(d: Any) -> Restore:
     b = session("account-b")
     kms, s3 = b.client("kms"), b.client("s3")
     bucket = d.deployment.bucket
+    # The deploy role may create only keys tagged as this deployment's (infra/bootstrap/):
+    # the tag's value is the bucket prefix the local AWS filled the role with, infra/'s default.
+    prefix = DeployRoleValues(operator_arn="unused").bucket_prefix
+    assert bucket.startswith(prefix)
     key = kms.create_key(
         Description="doctor test key without role B",
+        Tags=[{"TagKey": DEPLOY_TAG_KEY, "TagValue": prefix}],
         Policy=json.dumps(
             {
                 "Version": "2012-10-17",
@@ -350,6 +360,10 @@ def test_each_breakage_fails_exactly_its_row(demo: Any, env: dict[str, str], nam
     assert row["verdict"] == "fail"
     assert principal in row["principal"]
     assert resource in row["resource"]
+    if name == "a-condition-wrong-function":
+        # the statement whose condition names another function, not just "no Allow"
+        assert row["statement"]["sid"] == ASSUME_B_SID, row
+        assert "lambda:SourceFunctionArn" in row["evidence"], row
     assert row["fix"]
     assert code == 1
     assert document["ok"] is False
@@ -417,7 +431,11 @@ def test_the_shipped_read_only_policies_are_enough(
     policy_a = (BOOTSTRAP / "doctor-read-only-account-a.json").read_text(encoding="utf-8")
     policy_b = (BOOTSTRAP / "doctor-read-only-account-b.json").read_text(encoding="utf-8")
     iam_a = session("account-a").client("iam")
-    iam_b = session("account-b").client("iam")
+    # The deploy role (account-b) may create role B only (infra/bootstrap/): B's
+    # administrator makes the doctor's role, straight into the emulator's state.
+    from moto.iam.models import iam_backends
+
+    iam_b = iam_backends[B]["global"]
     iam_a.create_user(UserName="doctor")
     iam_a.put_user_policy(UserName="doctor", PolicyName="read-only", PolicyDocument=policy_a)
     key = iam_a.create_access_key(UserName="doctor")["AccessKey"]
@@ -431,10 +449,16 @@ def test_the_shipped_read_only_policies_are_enough(
             }
         ],
     }
-    iam_b.create_role(RoleName="crosstrack-doctor", AssumeRolePolicyDocument=json.dumps(trust))
-    iam_b.put_role_policy(
-        RoleName="crosstrack-doctor", PolicyName="read-only", PolicyDocument=policy_b
+    iam_b.create_role(
+        role_name="crosstrack-doctor",
+        assume_role_policy_document=json.dumps(trust),
+        path="/",
+        permissions_boundary=None,
+        description="",
+        tags=[],
+        max_session_duration="3600",
     )
+    iam_b.put_role_policy("crosstrack-doctor", "read-only", policy_b)
     common = (
         f"region = us-east-1\nendpoint_url = {env['AWS_ENDPOINT_URL']}\n"
         f"ca_bundle = {env['AWS_CA_BUNDLE']}\ns3 =\n    addressing_style = path\n"
@@ -473,7 +497,7 @@ def test_the_shipped_read_only_policies_are_enough(
         assert unknown == []
         assert result.exit_code == 0
         # and without the B policy, rows say which permission is missing instead of crashing
-        iam_b.delete_role_policy(RoleName="crosstrack-doctor", PolicyName="read-only")
+        iam_b.delete_role_policy("crosstrack-doctor", "read-only")
         result = CliRunner().invoke(
             app,
             [
@@ -493,9 +517,9 @@ def test_the_shipped_read_only_policies_are_enough(
         assert "iam:GetRole denied" in unknown["3.trust"]
         assert result.exit_code == 1
     finally:
-        for p in iam_b.list_role_policies(RoleName="crosstrack-doctor")["PolicyNames"]:
-            iam_b.delete_role_policy(RoleName="crosstrack-doctor", PolicyName=p)
-        iam_b.delete_role(RoleName="crosstrack-doctor")
+        for p in iam_b.list_role_policies("crosstrack-doctor"):
+            iam_b.delete_role_policy("crosstrack-doctor", p)
+        iam_b.delete_role("crosstrack-doctor")
         iam_a.delete_access_key(UserName="doctor", AccessKeyId=key["AccessKeyId"])
         iam_a.delete_user_policy(UserName="doctor", PolicyName="read-only")
         iam_a.delete_user(UserName="doctor")
@@ -540,13 +564,49 @@ def _get_denied(demo: Any) -> Restore:
     return lambda: s3.put_bucket_policy(Bucket=bucket, Policy=saved)
 
 
+def _unbind_role_a_from_the_function(demo: Any) -> Restore:
+    """Drop the lambda:SourceFunctionArn condition, so the caller's role A session may
+    assume role B too and --probe can take every step (and compare its prediction)."""
+
+    def edit(statements: list[Any]) -> list[Any]:
+        for s in statements:
+            if s.get("Sid") == ASSUME_B_SID:
+                del s["Condition"]
+        return statements
+
+    return _role_policy("account-a", "connect-to-bridge", "assume-target-role-and-log", edit)
+
+
+def test_probe_of_the_function_bound_chain_says_not_comparable(
+    demo: Any, env: dict[str, str]
+) -> None:
+    """Role B is bound to the reporter function: the operator's role A session is refused
+    role B by design. That is no disagreement, and the later steps stay predictions."""
+    restore_trust = _trust_operator_too(demo)
+    try:
+        code, document, _ = doctor("--probe")
+    finally:
+        restore_trust()
+    probes = {r["id"]: r for r in document["rows"] if r["id"].startswith("probe.")}
+    assert set(probes) == {"probe.assume-a", "probe.assume-b"}, probes
+    assert all(r["verdict"] == "pass" for r in probes.values()), probes
+    evidence = probes["probe.assume-b"]["evidence"]
+    assert "not comparable" in evidence
+    assert "lambda:SourceFunctionArn" in evidence
+    assert "AccessDenied" in evidence
+    assert "Links 4-5 stay predictions" in evidence
+    assert code == 0
+
+
 def test_probe_takes_the_real_steps_and_agrees(demo: Any, env: dict[str, str]) -> None:
     restore_trust = _trust_operator_too(demo)
+    restore_binding = _unbind_role_a_from_the_function(demo)
     try:
         code, document, _ = doctor("--probe")
         probes = {r["id"]: r for r in document["rows"] if r["id"].startswith("probe.")}
         assert set(probes) == {"probe.assume-a", "probe.assume-b", "probe.head"}, probes
         assert all(r["verdict"] == "pass" for r in probes.values()), probes
+        assert "predicted allowed" in probes["probe.assume-b"]["evidence"]
         assert "observed allowed" in probes["probe.assume-b"]["evidence"]
         assert code == 0
         restore = _get_denied(demo)
@@ -563,4 +623,5 @@ def test_probe_takes_the_real_steps_and_agrees(demo: Any, env: dict[str, str]) -
             or "Forbidden" in rows["probe.head"]["evidence"]
         )
     finally:
+        restore_binding()
         restore_trust()

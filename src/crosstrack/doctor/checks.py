@@ -237,8 +237,9 @@ def assume_rows(state: State) -> list[Row]:
     rows.append(
         side_row(
             "2.assume", 2, asked, IDENTITY_SIDE, f"the policies of {a.name}",
-            f"{ADDR['role_a_policy']} (statement AssumeOnlyRoleB: sts:AssumeRole on {b.arn}; "
-            "a lambda:SourceFunctionArn condition must name this function)",
+            f"{ADDR['role_a_policy']} (statement AssumeOnlyRoleBOnlyFromTheReporterFunction: "
+            f"sts:AssumeRole on {b.arn}; its lambda:SourceFunctionArn condition must name "
+            "this function)",
             needs=(*identity_needs(a), (state.function.unreadable, "configuration")),
         )
     )  # fmt: skip

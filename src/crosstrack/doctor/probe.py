@@ -5,12 +5,17 @@ and session duration -- role B, then heads the log object as role B (HeadObject 
 s3:GetObject: https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html). Each
 observation becomes a ``probe.*`` row: ``pass`` when it agrees with the prediction, ``fail``
 when it does not. A step the caller may not take (only Lambda may assume role A) is said so,
-and the later steps stay predictions.
+and the later steps stay predictions. When role A's policy conditions on
+``lambda:SourceFunctionArn`` (infra/ binds role B to the reporter function so), only the
+function's own credentials carry that key: the caller's role A session is refused role B by
+design, so ``probe.assume-b`` is "not comparable" (never a disagreement) and links 4-5 stay
+predictions.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -160,6 +165,11 @@ def probe_rows(state: State, a: Any, b: Any, rows: list[Row]) -> list[Row]:
         )
     )
     if not ok:
+        # Role B was not reached (refused as predicted, or not comparable): the head step
+        # cannot be taken, so links 4-5 stay predictions, as with a role A the caller may not
+        # assume.
+        last = out.pop()
+        out.append(replace(last, evidence=f"{last.evidence}. Links 4-5 stay predictions."))
         return out
     role_b = _session(b, got["Credentials"], region)
     s3 = role_b.client("s3", region_name=region)

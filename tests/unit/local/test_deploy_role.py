@@ -107,6 +107,26 @@ ESCALATIONS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("change this deploy role's policy", "iam:PutRolePolicy", _role("terraform"), {}),
     ("change this deploy role's trust", "iam:UpdateAssumeRolePolicy", _role("terraform"), {}),
     ("delete this deploy role", "iam:DeleteRole", _role("terraform"), {}),
+    ("delete this deploy role's policy", "iam:DeleteRolePolicy", _role("terraform"), {}),
+    (
+        "attach a managed policy to this deploy role",
+        "iam:AttachRolePolicy",
+        _role("terraform"),
+        {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"},
+    ),
+    (
+        "lift this deploy role's boundary",
+        "iam:DeleteRolePermissionsBoundary",
+        _role("terraform"),
+        {},
+    ),
+    ("tag this deploy role", "iam:TagRole", _role("terraform"), {}),
+    (
+        "read another role's policies",
+        "iam:GetRolePolicy",
+        _role("OrganizationAccountAccessRole"),
+        {},
+    ),
     (
         "set a boundary-free role B",
         "iam:DeleteRolePermissionsBoundary",
@@ -169,6 +189,36 @@ def test_escalation_attempts_are_denied(
     attempt: str, action: str, resource: str, context: dict[str, Any]
 ) -> None:
     assert _decide(action, resource, **context) != "allowed", attempt
+
+
+CHANGES_TO_ITSELF = [e for e in ESCALATIONS if e[2] == _role("terraform")]
+
+
+@pytest.mark.parametrize(
+    ("attempt", "action", "resource", "context"),
+    CHANGES_TO_ITSELF,
+    ids=[e[0] for e in CHANGES_TO_ITSELF],
+)
+def test_every_change_to_itself_is_denied_explicitly(
+    attempt: str, action: str, resource: str, context: dict[str, Any]
+) -> None:
+    """Explicitly, so no Allow added later (or a managed policy) can reopen it."""
+    assert _decide(action, resource, **context) == "explicitDeny", attempt
+
+
+# Reading its own permissions is harmless, and lets `crosstrack doctor --local` (which reads
+# account B as this role) check that it cannot escalate.
+READS_OF_ITSELF = [
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+]
+
+
+@pytest.mark.parametrize("action", READS_OF_ITSELF)
+def test_it_may_read_its_own_role_and_policies(action: str) -> None:
+    assert _decide(action, _role("terraform")) == "allowed"
 
 
 LEGITIMATE: list[tuple[str, str, dict[str, Any]]] = [
