@@ -22,21 +22,23 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from crosstrack.iam.members import (
+    IDENTITY,
+    PERMISSION_BOUNDARY,
+    RCP,
+    RESOURCE_POLICY,
+    ROOT,
+    SCP,
+    SERVICE,
+    SESSION_POLICY,
+)
 from crosstrack.iam.model import Layer, Reason, Verdict
-from crosstrack.iam.principals import Caller, Grant, PrincipalKind
+from crosstrack.iam.principals import Caller, Grant
 
 # Enum members named on the hot path, as module constants: on Python 3.11 reading a member
 # off its class (``Layer.SCP``) goes through the enum machinery and costs ~0.1 us.
 _GRANT_ACCOUNT = Grant.ACCOUNT
 _GRANT_USER = Grant.USER
-_IDENTITY = Layer.IDENTITY
-_PERMISSION_BOUNDARY = Layer.PERMISSION_BOUNDARY
-_RCP = Layer.RCP
-_RESOURCE_POLICY = Layer.RESOURCE_POLICY
-_SCP = Layer.SCP
-_SESSION_POLICY = Layer.SESSION_POLICY
-_ROOT = PrincipalKind.ROOT
-_SERVICE = PrincipalKind.SERVICE
 _REASON_ALLOWED_BY_IDENTITY = Reason.ALLOWED_BY_IDENTITY
 _REASON_ALLOWED_BY_RESOURCE_POLICY = Reason.ALLOWED_BY_RESOURCE_POLICY
 _REASON_BOUNDARY_LIMITS_ROLE_GRANT = Reason.BOUNDARY_LIMITS_ROLE_GRANT
@@ -79,17 +81,17 @@ def combine(
     """The decision from each layer's result (``None``: the layer is absent)."""
     # 1. An explicit deny in any applicable policy wins (the first such layer decides).
     denied_by = (
-        _SCP
+        SCP
         if scp_denies
-        else _RCP
+        else RCP
         if rcp_denies
-        else _RESOURCE_POLICY
+        else RESOURCE_POLICY
         if resource[1]
-        else _IDENTITY
+        else IDENTITY
         if identity[1]
-        else _PERMISSION_BOUNDARY
+        else PERMISSION_BOUNDARY
         if boundary is not None and boundary[1]
-        else _SESSION_POLICY
+        else SESSION_POLICY
         if session is not None and session[1]
         else None
     )
@@ -99,14 +101,14 @@ def combine(
     reasons: list[Reason] = []
     # 2. Every SCP level (caller's account) and RCP level (resource's account) must allow.
     if scp_failing:
-        missing.append(_SCP)
+        missing.append(SCP)
     if rcp_failing:
-        missing.append(_RCP)
+        missing.append(RCP)
     # 3. The resource policy and the caller's identity side.
-    if caller.kind is _SERVICE:
+    if caller.kind is SERVICE:
         # A service principal has no identity side: only the resource policy can allow it.
-        side_missing = [] if resource[2] is not None else [_RESOURCE_POLICY]
-        granted_by = _RESOURCE_POLICY
+        side_missing = [] if resource[2] is not None else [RESOURCE_POLICY]
+        granted_by = RESOURCE_POLICY
     else:
         side_missing, granted_by = _resource_and_identity(
             grant=resource[2],
@@ -124,7 +126,7 @@ def combine(
         return Verdicts(_IMPLICIT_DENY, ordered[0], ordered, (*reasons, _REASON_NO_ALLOW))
     final = (
         _REASON_ALLOWED_BY_RESOURCE_POLICY
-        if granted_by is _RESOURCE_POLICY
+        if granted_by is RESOURCE_POLICY
         else _REASON_ALLOWED_BY_IDENTITY
     )
     return Verdicts(_ALLOWED, granted_by, (), (*reasons, final))
@@ -143,32 +145,32 @@ def _resource_and_identity(
 ) -> tuple[list[Layer], Layer]:
     """The layers still lacking an Allow on the best path, and the layer that grants."""
     identity_missing: list[Layer] = []
-    if caller.kind is not _ROOT and not identity_allows:
-        identity_missing.append(_IDENTITY)  # the root user has full access to its account
+    if caller.kind is not ROOT and not identity_allows:
+        identity_missing.append(IDENTITY)  # the root user has full access to its account
     if boundary_allows is False:
-        identity_missing.append(_PERMISSION_BOUNDARY)
+        identity_missing.append(PERMISSION_BOUNDARY)
     if session_allows is False:
-        identity_missing.append(_SESSION_POLICY)
-    limits_missing: list[Layer] = [m for m in identity_missing if m is not _IDENTITY]
-    resource_missing = [] if grant is not None else [_RESOURCE_POLICY]
+        identity_missing.append(SESSION_POLICY)
+    limits_missing: list[Layer] = [m for m in identity_missing if m is not IDENTITY]
+    resource_missing = [] if grant is not None else [RESOURCE_POLICY]
     if requires_resource:
         reasons.append(_REASON_RESOURCE_POLICY_REQUIRED)
     if caller.account != resource_account:
         # Cross-account: the resource's account and the caller's account must both allow.
         reasons.append(_REASON_CROSS_ACCOUNT)
-        return resource_missing + identity_missing, _IDENTITY
+        return resource_missing + identity_missing, IDENTITY
     if grant is None:
-        return (resource_missing if requires_resource else []) + identity_missing, _IDENTITY
+        return (resource_missing if requires_resource else []) + identity_missing, IDENTITY
     if grant >= _GRANT_USER:
         # Granted to the session (or IAM user) itself: other implicit denies do not count.
-        return [], _RESOURCE_POLICY
+        return [], RESOURCE_POLICY
     if grant is not _GRANT_ACCOUNT:
         # Granted to the role ARN (or "*"): still limited by boundary and session policy.
         if limits_missing:
             reasons.append(_REASON_BOUNDARY_LIMITS_ROLE_GRANT)
-        return limits_missing, _RESOURCE_POLICY
+        return limits_missing, RESOURCE_POLICY
     # Granted to the account: delegated to the account's identity-based policies.
-    return identity_missing, _IDENTITY
+    return identity_missing, IDENTITY
 
 
 _ORDER = tuple(Layer)

@@ -71,6 +71,17 @@ class Family(Enum):
     NULL = "null"
 
 
+# The numeric and date families take the same six comparisons:
+# suffix -> (negated, comparison).
+_COMPARISONS: dict[str, tuple[bool, Cmp]] = {
+    "Equals": (False, operator.eq),
+    "NotEquals": (True, operator.eq),
+    "LessThan": (False, operator.lt),
+    "LessThanEquals": (False, operator.le),
+    "GreaterThan": (False, operator.gt),
+    "GreaterThanEquals": (False, operator.ge),
+}
+
 # base operator -> (family, negated, comparison for numeric/date families)
 _OPERATORS: dict[str, tuple[Family, bool, Cmp | None]] = {
     "StringEquals": (Family.STRING, False, None),
@@ -79,18 +90,11 @@ _OPERATORS: dict[str, tuple[Family, bool, Cmp | None]] = {
     "StringNotEqualsIgnoreCase": (Family.STRING_IGNORE_CASE, True, None),
     "StringLike": (Family.STRING_LIKE, False, None),
     "StringNotLike": (Family.STRING_LIKE, True, None),
-    "NumericEquals": (Family.NUMERIC, False, operator.eq),
-    "NumericNotEquals": (Family.NUMERIC, True, operator.eq),
-    "NumericLessThan": (Family.NUMERIC, False, operator.lt),
-    "NumericLessThanEquals": (Family.NUMERIC, False, operator.le),
-    "NumericGreaterThan": (Family.NUMERIC, False, operator.gt),
-    "NumericGreaterThanEquals": (Family.NUMERIC, False, operator.ge),
-    "DateEquals": (Family.DATE, False, operator.eq),
-    "DateNotEquals": (Family.DATE, True, operator.eq),
-    "DateLessThan": (Family.DATE, False, operator.lt),
-    "DateLessThanEquals": (Family.DATE, False, operator.le),
-    "DateGreaterThan": (Family.DATE, False, operator.gt),
-    "DateGreaterThanEquals": (Family.DATE, False, operator.ge),
+    **{
+        prefix + suffix: (family, negated, cmp)
+        for prefix, family in (("Numeric", Family.NUMERIC), ("Date", Family.DATE))
+        for suffix, (negated, cmp) in _COMPARISONS.items()
+    },
     "Bool": (Family.BOOL, False, None),
     "BinaryEquals": (Family.BINARY, False, None),
     "IpAddress": (Family.IP, False, None),
@@ -127,7 +131,10 @@ class ConditionEntry:
     dynamic: _DynamicPredicate | None  # built per request when policy values hold variables
     # the whole test specialised for this entry's family and qualifiers (see _context_test),
     # so the hot path makes one call and no per-request branching on operator details
-    test: ContextTest = field(compare=False, repr=False)
+    test: ContextTest = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", _context_test(self))
 
     def holds(self, context: Context) -> bool:
         """Whether this test is true for ``context``."""
@@ -140,21 +147,16 @@ class ConditionEntry:
         return self.dynamic.unresolved(context)
 
 
-def _context_test(
-    *,
-    lookup: str,
-    family: Family,
-    negated: bool,
-    if_exists: bool,
-    set_operator: SetOperator,
-    null_wants_absent: frozenset[bool],
-    value_test: ValuePredicate | _DynamicPredicate | None,
-) -> ContextTest:
+def _context_test(entry: ConditionEntry) -> ContextTest:
     """The test of one entry against a request context, with its missing-key rule built in.
 
     A key that is absent (or an empty list): ``Null`` tests exactly that; ``...IfExists`` and
     ``ForAllValues`` hold, ``ForAnyValue`` does not, otherwise a negated operator holds.
     """
+    lookup, family, negated = entry.lookup, entry.family, entry.negated
+    if_exists, set_operator = entry.if_exists, entry.set_operator
+    null_wants_absent = entry.null_wants_absent
+    value_test = entry.static if entry.static is not None else entry.dynamic
     if family is Family.NULL:
         return lambda context: (not context.get(lookup)) in null_wants_absent
     assert value_test is not None, "every family but Null has a value test"
@@ -203,28 +205,27 @@ class _DynamicPredicate:
     def build(self, context: Context) -> ValuePredicate:
         """The predicate for this request; a value whose variable has no value matches nothing
         (it is left out: "There is no equal or like value")."""
-        resolved: list[str] = []
-        for t in self.templates:
-            if isinstance(t, Template):
-                try:
-                    resolved.append(t.resolve(context))
-                except UnresolvedVariable:
-                    continue
-            else:
-                resolved.append(t)
+        resolved, _ = self._resolve(context)
         if not resolved:
             return _matches_nothing
         return _string_predicate(self.family, tuple(resolved))
 
     def unresolved(self, context: Context) -> tuple[tuple[int, str], ...]:
-        found = []
+        return tuple(self._resolve(context)[1])
+
+    def _resolve(self, context: Context) -> tuple[list[str], list[tuple[int, str]]]:
+        """The values resolved in ``context``, and (1-based position, variable) of the others."""
+        resolved: list[str] = []
+        missing: list[tuple[int, str]] = []
         for i, t in enumerate(self.templates, 1):
-            if isinstance(t, Template):
-                try:
-                    t.resolve(context)
-                except UnresolvedVariable as exc:
-                    found.append((i, exc.name))
-        return tuple(found)
+            if not isinstance(t, Template):
+                resolved.append(t)
+                continue
+            try:
+                resolved.append(t.resolve(context))
+            except UnresolvedVariable as exc:
+                missing.append((i, exc.name))
+        return resolved, missing
 
 
 def _matches_nothing(_value: str) -> bool:
@@ -318,15 +319,6 @@ def compile_entry(
         null_wants_absent=null_wants,
         static=static,
         dynamic=dynamic,
-        test=_context_test(
-            lookup=key.lower(),
-            family=family,
-            negated=negated,
-            if_exists=if_exists,
-            set_operator=set_operator,
-            null_wants_absent=null_wants,
-            value_test=static if static is not None else dynamic,
-        ),
     )
 
 

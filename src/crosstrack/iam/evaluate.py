@@ -22,6 +22,16 @@ from crosstrack.iam.combine import ABSENT, LayerResult, combine
 from crosstrack.iam.context import action_rules, build_context, check_layers, resource_account
 from crosstrack.iam.errors import PolicyError, show
 from crosstrack.iam.layers import Env, check_layer, labels
+from crosstrack.iam.members import (
+    IDENTITY,
+    PERMISSION_BOUNDARY,
+    RCP,
+    RESOURCE_POLICY,
+    ROOT,
+    SCP,
+    SERVICE,
+    SESSION_POLICY,
+)
 from crosstrack.iam.model import (
     Decision,
     Layer,
@@ -31,17 +41,8 @@ from crosstrack.iam.model import (
     Request,
     StatementTrace,
 )
-from crosstrack.iam.principals import PrincipalKind, parse_caller
+from crosstrack.iam.principals import parse_caller
 from crosstrack.iam.traced import check_layer_traced
-
-_IDENTITY = Layer.IDENTITY
-_PERMISSION_BOUNDARY = Layer.PERMISSION_BOUNDARY
-_RCP = Layer.RCP
-_RESOURCE_POLICY = Layer.RESOURCE_POLICY
-_SCP = Layer.SCP
-_SESSION_POLICY = Layer.SESSION_POLICY
-_ROOT = PrincipalKind.ROOT
-_SERVICE = PrincipalKind.SERVICE
 
 # Layers of one policy label it by the layer's name alone ("resource_policy").
 _RESOURCE_POLICY_LABELS = ("resource_policy",)
@@ -79,7 +80,7 @@ def evaluate(
         requires_resource = rules.requires_resource_allow_on(resource)
     account = resource_account(request)
     kind = caller.kind
-    if kind is _SERVICE or kind is _ROOT:
+    if kind is SERVICE or kind is ROOT:
         check_layers(caller, identity_policies, permission_boundary, session_policy)
     context = build_context(request, account)
     matched: list[MatchedStatement] = []
@@ -108,29 +109,29 @@ def evaluate(
     scp_failing: tuple[int, ...] | None = None  # None: no SCPs apply
     scp_denies = False
     # SCPs limit the principals of member accounts, never service principals.
-    if scps and kind is not _SERVICE:
-        scp_failing, scp_denies = levels(_SCP, "scps", scps)
+    if scps and kind is not SERVICE:
+        scp_failing, scp_denies = levels(SCP, "scps", scps)
     rcp_failing: tuple[int, ...] | None = None
     rcp_denies = False
     if rcps:
-        rcp_failing, rcp_denies = levels(_RCP, "rcps", rcps)
+        rcp_failing, rcp_denies = levels(RCP, "rcps", rcps)
     resource_result = (
         ABSENT
         if resource_policy is None
-        else layer(_RESOURCE_POLICY, (resource_policy,), _RESOURCE_POLICY_LABELS, env)
+        else layer(RESOURCE_POLICY, (resource_policy,), _RESOURCE_POLICY_LABELS, env)
     )
     identity_result = layer(
-        _IDENTITY, identity_policies, labels("identity_policies", None, len(identity_policies)), env
+        IDENTITY, identity_policies, labels("identity_policies", None, len(identity_policies)), env
     )
     boundary_result = (
         None
         if permission_boundary is None
-        else layer(_PERMISSION_BOUNDARY, (permission_boundary,), _BOUNDARY_LABELS, env)
+        else layer(PERMISSION_BOUNDARY, (permission_boundary,), _BOUNDARY_LABELS, env)
     )
     session_result = (
         None
         if session_policy is None
-        else layer(_SESSION_POLICY, (session_policy,), _SESSION_LABELS, env)
+        else layer(SESSION_POLICY, (session_policy,), _SESSION_LABELS, env)
     )
     outcome = combine(
         scp_failing=scp_failing,
