@@ -98,37 +98,25 @@ def probe_rows(state: State, a: Any, b: Any, rows: list[Row]) -> list[Row]:
             RoleArn=state.role_a.arn, RoleSessionName=_SESSION, DurationSeconds=900
         )
     )
-    caller = "the caller"
-    if not ok:
-        out.append(
-            Row(
-                "probe.assume-a",
-                1,
-                Verdict.PASS,
-                caller,
-                "sts:AssumeRole",
-                state.role_a.arn,
-                None,
-                f"not probed: the caller may not assume role A ({what}); only Lambda needs to. "
-                "Links 2-5 stay predictions.",
-                "",
-            )
-        )
-        return out
-    role_a = _session(a, got["Credentials"], region)
     out.append(
         Row(
             "probe.assume-a",
             1,
             Verdict.PASS,
-            caller,
+            "the caller",
             "sts:AssumeRole",
             state.role_a.arn,
             None,
-            "the caller assumed role A: probing the reporter's steps as role A",
+            "the caller assumed role A: probing the reporter's steps as role A"
+            if ok
+            else f"not probed: the caller may not assume role A ({what}); only Lambda needs to. "
+            "Links 2-5 stay predictions.",
             "",
         )
     )
+    if not ok:
+        return out
+    role_a = _session(a, got["Credentials"], region)
     params: dict[str, Any] = {
         "RoleArn": rq.role_b_arn(state),
         "RoleSessionName": _SESSION,
