@@ -160,6 +160,21 @@ class Enforcer:
     def ask(self, wire: WireRequest, question: Question, note: str | None = None) -> Decision:
         return self.decider.ask(question, via=self.via(wire), request_id=wire.request_id, note=note)
 
+    def require(
+        self,
+        service: str,
+        wire: WireRequest,
+        caller: Caller,
+        question: Question,
+        *,
+        note: str | None = None,
+        explain: bool = True,
+    ) -> None:
+        """Ask ``question``; raise ``service``'s AccessDenied error when it is refused."""
+        verdict = self.ask(wire, question, note)
+        if not verdict.allowed:
+            raise self.deny(service, wire, caller, question, verdict, explain=explain)
+
     def reject(
         self, wire: WireRequest, problem: Problem, detail: str, access_key_id: str | None = None
     ) -> None:

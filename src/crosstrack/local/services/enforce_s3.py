@@ -163,9 +163,7 @@ def _kms_question(
         context=context,
         resource_policy=policies.key_policy(kms_key),
     )
-    verdict = enforcer.ask(wire, question, note="SSE-KMS object in S3")
-    if not verdict.allowed:
-        raise enforcer.deny("s3", wire, caller, question, verdict)
+    enforcer.require("s3", wire, caller, question, note="SSE-KMS object in S3")
 
 
 def _kms_for_write(

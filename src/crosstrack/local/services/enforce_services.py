@@ -116,9 +116,7 @@ def _decide(
         context=context,
         resource_policy=resource_policy,
     )
-    verdict = enforcer.ask(wire, question)
-    if not verdict.allowed:
-        raise enforcer.deny(service, wire, caller, question, verdict)
+    enforcer.require(service, wire, caller, question)
     wire.decided.add((action, resource))
     if action in PASS_ROLE:
         _pass_role(enforcer, wire, caller, region, service=service, action=action)
@@ -195,9 +193,7 @@ def _assume_role(
             context=context,
             resource_policy=trust,
         )
-        verdict = enforcer.ask(wire, question)
-        if not verdict.allowed:
-            raise enforcer.deny("sts", wire, caller, question, verdict, explain=False)
+        enforcer.require("sts", wire, caller, question, explain=False)
     _check_duration(enforcer, wire, caller, role, get)
 
 
@@ -254,9 +250,8 @@ def _pass_role(
             context=context,
             resource_policy=None,
         )
-        verdict = enforcer.ask(wire, question, note=f"{action} passes the role to {to_service}")
-        if not verdict.allowed:
-            raise enforcer.deny(service, wire, caller, question, verdict)
+        note = f"{action} passes the role to {to_service}"
+        enforcer.require(service, wire, caller, question, note=note)
 
 
 def _role_arn(account: str, name: str) -> str | None:
