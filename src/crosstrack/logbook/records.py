@@ -6,7 +6,7 @@ One line-oriented parser reads everything (design.md, "Log object"):
   lines ``Time:``, ``Latitude:``, ``Longitude:``, separated by blank lines. The original's
   objects (the same header; the post's sample shows records without blank lines between
   them) parse the same way: blank lines are optional.
-* ``jsonl``: one JSON object per line, as :func:`crosstrack.reporter.ledger.format_jsonl_record`
+* ``jsonl``: one JSON object per line, as :func:`crosstrack.reporter.records.format_jsonl_record`
   writes it (``time``, ``latitude``, ``longitude``, ``source``, ``estimate``, ...).
 
 Because the parser decides per line, a concatenation of daily objects, or this module's own
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from crosstrack.reporter.ledger import HEADER
+from crosstrack.reporter.records import HEADER
 
 HEADER_LINES: Final = tuple(HEADER.splitlines()[:2])  # the title and its line of '='
 TEXT_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"

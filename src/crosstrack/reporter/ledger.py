@@ -1,5 +1,8 @@
 """The S3 log: one read-append-write per invocation, safe under concurrency and replays.
 
+Over ~400 lines on purpose: the conditional append, its retries and the replay ring are one
+protocol over one object, read best in one place (the record formats live in records.py).
+
 What it fixes in the original (field-notes.md, defects 1, 2 and 5):
 
 * the object is created by the reporter itself when missing (``If-None-Match: *``), with
@@ -31,13 +34,12 @@ import base64
 import binascii
 import hashlib
 import json
-import math
 import posixpath
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -50,17 +52,15 @@ from crosstrack.reporter.errors import (
     LogCorruptError,
 )
 from crosstrack.reporter.positions import Position
+from crosstrack.reporter.records import (
+    CONTENT_TYPES,
+    HEADER,
+    HEADER_LINES,
+    as_utc,
+    format_jsonl_record,
+    format_text_record,
+)
 from crosstrack.reporter.settings import LogFormat, LogLayout
-
-HEADER: Final = "ISS Location Logs\n===================\n\n"
-# What identifies a log: the two header lines. The blank line after them is not required
-# (an object holding only the two lines is still the original's bare header).
-_HEADER_LINES: Final = HEADER[:-1]
-
-CONTENT_TYPES: Final[Mapping[str, str]] = {
-    "text": "text/plain; charset=utf-8",
-    "jsonl": "application/x-ndjson; charset=utf-8",
-}
 
 # Idempotency ring, kept in the object's user metadata (x-amz-meta-crosstrack-events):
 # 5-byte SHA-256 digests of recent event ids, oldest first, base64-encoded. 288 entries
@@ -81,59 +81,6 @@ DEFAULT_MAX_ATTEMPTS: Final = 12
 # https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
 _BACKOFF_BASE: Final = 0.05
 _BACKOFF_CAP: Final = 1.0
-
-
-def _utc(moment: datetime, what: str) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{what} must be timezone-aware, got naive {moment.isoformat()}")
-    return moment.astimezone(UTC)
-
-
-def _coordinate(value: float, what: str, limit: float) -> float:
-    if not math.isfinite(value) or not -limit <= value <= limit:
-        raise ValueError(f"{what} {value!r} is not a finite number in [-{limit:g}, {limit:g}]")
-    return value
-
-
-def _four_decimals(value: float) -> str:
-    text = f"{value:.4f}"
-    # A tiny negative value rounds to "-0.0000"; open-notify never prints a signed zero.
-    return "0.0000" if text == "-0.0000" else text
-
-
-def format_text_record(position: Position) -> str:
-    """The original's record: ``Time:``/``Latitude:``/``Longitude:`` lines and a blank line."""
-    moment = _utc(position.time, "position time")
-    latitude = _coordinate(position.latitude, "latitude", 90)
-    longitude = _coordinate(position.longitude, "longitude", 180)
-    return (
-        f"Time: {moment:%Y-%m-%d %H:%M:%S}\n"
-        f"Latitude: {_four_decimals(latitude)}\n"
-        f"Longitude: {_four_decimals(longitude)}\n\n"
-    )
-
-
-def _iso(moment: datetime | None, what: str) -> str | None:
-    if moment is None:
-        return None
-    return _utc(moment, what).isoformat().replace("+00:00", "Z")
-
-
-def format_jsonl_record(position: Position, event_id: str | None) -> str:
-    """One JSON object and a newline, carrying everything known about the position."""
-    record = {
-        "time": _iso(position.time, "position time"),
-        "latitude": _coordinate(position.latitude, "latitude", 90),
-        "longitude": _coordinate(position.longitude, "longitude", 180),
-        "source": position.source,
-        "altitude_km": position.altitude_km,
-        "velocity_kmh": position.velocity_kmh,
-        "tle_epoch": _iso(position.tle_epoch, "TLE epoch"),
-        "tle_age_seconds": position.tle_age_seconds,
-        "estimate": position.estimate,
-        "event_id": event_id,
-    }
-    return json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
 
 
 @dataclass(frozen=True)
@@ -265,7 +212,7 @@ class Ledger:
         """
         if self.layout == "single":
             return self.object_key
-        day = _utc(when, "log time")
+        day = as_utc(when, "log time")
         stem, suffix = posixpath.splitext(self.object_key)
         return f"{stem}/{day:%Y/%m/%d}{suffix}"
 
@@ -439,13 +386,13 @@ class Ledger:
         if not text:
             return text  # an empty object holds no records: safe to start it
         if self.log_format == "text":
-            if not text.startswith(_HEADER_LINES):
+            if not text.startswith(HEADER_LINES):
                 raise LogCorruptError(
                     f"{self._where(key)} does not start with the log header "
-                    f"{_HEADER_LINES!r} (it starts with {text[:40]!r}); refusing to overwrite it"
+                    f"{HEADER_LINES!r} (it starts with {text[:40]!r}); refusing to overwrite it"
                 )
             return text
-        if text.startswith(_HEADER_LINES):
+        if text.startswith(HEADER_LINES):
             raise LogCorruptError(
                 f"{self._where(key)} is a text-format log but LOG_FORMAT is jsonl; "
                 "refusing to mix formats in one object (use another OBJECT_KEY)"

@@ -1,5 +1,8 @@
 """Cross-account credentials: assume role B once, cache it, refresh it before it expires.
 
+Over ~400 lines on purpose: the session cache, its botocore refresh and the client budgets it
+sets are one lifecycle, kept together so the undocumented botocore names stay in one module.
+
 The original assumed the role on every invocation with a constant session name. Here one
 warm Lambda container assumes role B about once every 45-50 minutes:
 
