@@ -2,10 +2,11 @@
 
 Account A gets an IAM user ``operator`` with an access key (the post's "CLI identity");
 account B gets the ``terraform`` role, trusting that user, with the permissions of
-``infra/bootstrap/`` — the same templates the README tells real users to fill and apply,
-filled here with infra/'s defaults (:mod:`crosstrack.local.setup.deploy_role`), as the local demo
-deploys with them. These writes go straight to the emulator's state, as an account
-administrator's console clicks would: nothing can sign a request before they exist.
+``infra/bootstrap/``, and the managed policy that must bound role B — the same templates
+the README tells real users to fill and apply, filled here with infra/'s defaults
+(:mod:`crosstrack.local.setup.deploy_role`), as the local demo deploys with them. These
+writes go straight to the emulator's state, as an account administrator's console clicks
+would: nothing can sign a request before they exist.
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ from crosstrack.local.accounts import (
     user_arn,
 )
 from crosstrack.local.errors import BootstrapError
-from crosstrack.local.setup.deploy_role import DeployRoleValues, fill
+from crosstrack.local.setup.deploy_role import (
+    DeployRoleValues,
+    boundary_policy,
+    create_boundary_policy,
+    fill,
+)
 
 TRUST_FILE = "terraform-role-trust.json"
 PERMISSIONS_FILE = "terraform-role-permissions.json"
@@ -97,6 +103,7 @@ def run(directory: Path) -> Bootstrapped:
     values = DeployRoleValues(operator_arn=user_arn(ACCOUNT_A, OPERATOR_USER), partition=PARTITION)
     trust = trust_policy(directory, values.operator_arn)
     permissions = permissions_policy(directory, values)
+    boundary_policy(directory, values)  # role B's boundary: refused here, before any write
 
     iam_a = iam_backends[ACCOUNT_A][PARTITION]
     user = iam_a.create_user(REGION, OPERATOR_USER)
@@ -106,6 +113,7 @@ def run(directory: Path) -> Bootstrapped:
     key = iam_a.create_access_key(OPERATOR_USER)
 
     iam_b = iam_backends[ACCOUNT_B][PARTITION]
+    create_boundary_policy(iam_b, directory, values)
     role = iam_b.create_role(
         role_name=TERRAFORM_ROLE,
         assume_role_policy_document=trust,
