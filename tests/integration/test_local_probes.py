@@ -161,6 +161,8 @@ def _setup_account_b(world: World) -> None:
     iam.create_role(
         RoleName="access-s3-bucket",
         AssumeRolePolicyDocument=_trust({"AWS": [ROLE_A, ROLE_A_NO_POLICY]}),
+        # The only boundary the deploy role may create role B with (infra/bootstrap/).
+        PermissionsBoundary=f"arn:aws:iam::{ACCOUNT_B}:policy/crosstrack-target-role-boundary",
     )
     # The deploy role may create role B only (infra/bootstrap/): B's administrator makes
     # the probes' two other roles, straight into the emulator's state.
@@ -546,11 +548,16 @@ def test_conditional_writes_are_atomic_per_key(world: World) -> None:
 
 def _create_key_as_account_b_admin(policy: str) -> str:
     # Straight into the emulator's state (an administrator's console click), so the test
-    # controls the key policy exactly.
+    # controls the key policy exactly. Tagged as the deploy's key, as infra/ tags it: role B's
+    # permissions boundary allows the data-key actions on such keys only.
     from moto.kms.models import kms_backends
 
     key = kms_backends[ACCOUNT_B]["us-east-1"].create_key(
-        policy, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "bucket key", None
+        policy,
+        "ENCRYPT_DECRYPT",
+        "SYMMETRIC_DEFAULT",
+        "bucket key",
+        [{"TagKey": "crosstrack-deploy", "TagValue": "iss-reporting-"}],
     )
     return str(key.arn)
 
