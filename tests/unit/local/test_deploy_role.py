@@ -172,6 +172,7 @@ ESCALATIONS: list[tuple[str, str, str, dict[str, Any]]] = [
         {},
     ),
     ("delete the boundary policy", "iam:DeletePolicy", BOUNDARY, {}),
+    ("tag the boundary policy", "iam:TagPolicy", BOUNDARY, {}),
     ("delete a version of the boundary policy", "iam:DeletePolicyVersion", BOUNDARY, {}),
     (
         "create a policy version",
@@ -243,6 +244,9 @@ LEGITIMATE: list[tuple[str, str, dict[str, Any]]] = [
     ("iam:PutRolePermissionsBoundary", _role("access-s3-bucket"), BOUNDED),
     ("iam:GetRole", _role("access-s3-bucket"), BOUNDED),
     ("iam:ListAttachedRolePolicies", _role("access-s3-bucket"), {}),
+    # Reading role B's boundary (the doctor does, to decide role B's links).
+    ("iam:GetPolicy", BOUNDARY, {}),
+    ("iam:GetPolicyVersion", BOUNDARY, {}),
     ("iam:DeleteRolePolicy", _role("access-s3-bucket"), BOUNDED),
     ("iam:DeleteRole", _role("access-s3-bucket"), BOUNDED),
     (
