@@ -20,6 +20,7 @@ module "target" {
   lifecycle_enabled                 = var.bucket_lifecycle_enabled
   kms_key_enabled                   = var.bucket_kms_key_enabled
   role_name                         = var.target_role_name
+  permissions_boundary_arn          = var.target_role_permissions_boundary_arn
   trusted_role_arn                  = module.source.execution_role_arn
   external_id                       = var.external_id
   trusted_principal_org_id          = var.trusted_principal_org_id

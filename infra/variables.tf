@@ -88,6 +88,18 @@ variable "target_role_name" {
   }
 }
 
+variable "target_role_permissions_boundary_arn" {
+  description = "Permissions boundary of role B; null is the bootstrap's crosstrack-target-role-boundary in account B (infra/bootstrap/target-role-boundary.json), which B's deploy role requires."
+  type        = string
+  default     = null
+
+  validation {
+    # A customer managed policy of account B (or an AWS managed one), never a pattern.
+    condition     = var.target_role_permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,128}$", var.target_role_permissions_boundary_arn))
+    error_message = "target_role_permissions_boundary_arn must be the ARN of an IAM managed policy (arn:aws:iam::<account>:policy/<name>)."
+  }
+}
+
 variable "function_name" {
   description = "Name of the Lambda function; also names its log group (/aws/lambda/<name>), schedule, failure queue and alarms."
   type        = string

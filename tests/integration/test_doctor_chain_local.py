@@ -65,8 +65,10 @@ def deployed(local_aws: Any) -> None:
         b = boto3.Session(profile_name="account-b")
         trust = {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "sts:AssumeRole"}
         b.client("iam").create_role(
-            RoleName="access-s3-bucket", AssumeRolePolicyDocument=_doc(trust)
-        )
+            RoleName="access-s3-bucket", AssumeRolePolicyDocument=_doc(trust),
+            # The only boundary the deploy role may create role B with (infra/bootstrap/).
+            PermissionsBoundary="arn:aws:iam::222222222222:policy/crosstrack-target-role-boundary",
+        )  # fmt: skip
         b.client("iam").put_role_policy(RoleName="access-s3-bucket", PolicyName="read",
                                         PolicyDocument=_doc({"Effect": "Allow",
                                         "Action": "s3:GetObject", "Resource": OBJECT}))  # fmt: skip

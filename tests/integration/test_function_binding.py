@@ -139,7 +139,10 @@ def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAWS]:
             ],
         }
         _client(local, "iam", **terraform_b).create_role(
-            RoleName="access-s3-bucket", AssumeRolePolicyDocument=json.dumps(trust_b)
+            RoleName="access-s3-bucket",
+            AssumeRolePolicyDocument=json.dumps(trust_b),
+            # The only boundary the deploy role may create role B with (infra/bootstrap/).
+            PermissionsBoundary=f"arn:aws:iam::{ACCOUNT_B}:policy/crosstrack-target-role-boundary",
         )
         yield local
     finally:

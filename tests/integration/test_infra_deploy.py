@@ -239,7 +239,12 @@ def test_each_account_holds_its_own_resources(deployment: Deployment) -> None:
     iam_a = deployment.operator("iam")
     iam_b = deployment.terraform_role("iam")
     assert iam_a.get_role(RoleName="connect-to-bridge")["Role"]["Arn"] == out["source_role_arn"]
-    assert iam_b.get_role(RoleName="access-s3-bucket")["Role"]["Arn"] == out["target_role_arn"]
+    role_b = iam_b.get_role(RoleName="access-s3-bucket")["Role"]
+    assert role_b["Arn"] == out["target_role_arn"]
+    # Bounded by the bootstrap's policy: the only boundary the deploy role may set on it.
+    assert role_b["PermissionsBoundary"]["PermissionsBoundaryArn"] == (
+        f"arn:aws:iam::{B}:policy/crosstrack-target-role-boundary"
+    )
     with pytest.raises(ClientError) as err:
         iam_a.get_role(RoleName="access-s3-bucket")
     assert err.value.response["Error"]["Code"] == "NoSuchEntity"

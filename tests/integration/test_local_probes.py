@@ -161,6 +161,8 @@ def _setup_account_b(world: World) -> None:
     iam.create_role(
         RoleName="access-s3-bucket",
         AssumeRolePolicyDocument=_trust({"AWS": [ROLE_A, ROLE_A_NO_POLICY]}),
+        # The only boundary the deploy role may create role B with (infra/bootstrap/).
+        PermissionsBoundary=f"arn:aws:iam::{ACCOUNT_B}:policy/crosstrack-target-role-boundary",
     )
     # The deploy role may create role B only (infra/bootstrap/): B's administrator makes
     # the probes' two other roles, straight into the emulator's state.
@@ -546,11 +548,16 @@ def test_conditional_writes_are_atomic_per_key(world: World) -> None:
 
 def _create_key_as_account_b_admin(policy: str) -> str:
     # Straight into the emulator's state (an administrator's console click), so the test
-    # controls the key policy exactly.
+    # controls the key policy exactly. Tagged as the deploy's key, as infra/ tags it: role B's
+    # permissions boundary allows the data-key actions on such keys only.
     from moto.kms.models import kms_backends
 
     key = kms_backends[ACCOUNT_B]["us-east-1"].create_key(
-        policy, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "bucket key", None
+        policy,
+        "ENCRYPT_DECRYPT",
+        "SYMMETRIC_DEFAULT",
+        "bucket key",
+        [{"TagKey": "crosstrack-deploy", "TagValue": "iss-reporting-"}],
     )
     return str(key.arn)
 
@@ -616,3 +623,27 @@ def test_sse_kms_objects_need_the_key_policy_and_an_identity_allow(world: World)
         ("kms:Decrypt", "allowed"),
     ]
     assert all(e["resource"] == key_arn for e in kms_entries)
+
+
+def test_max_session_duration_is_the_role_s_own(world: World) -> None:
+    # https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html (DurationSeconds:
+    # up to the role's maximum session duration setting); not role chaining: the operator is
+    # a user.
+    iam = world.client("operator", "iam")
+    name = "two-hour-sessions"
+    operator = f"arn:aws:iam::{ACCOUNT_A}:user/operator"
+    iam.create_role(
+        RoleName=name, AssumeRolePolicyDocument=_trust({"AWS": operator}), MaxSessionDuration=7200
+    )
+    role_arn = f"arn:aws:iam::{ACCOUNT_A}:role/{name}"
+    iam.put_user_policy(
+        UserName="operator",
+        PolicyName="assume-two-hour-sessions",
+        PolicyDocument=_doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}),
+    )
+    assert world.assume("operator", role_arn, DurationSeconds=7200)[0]
+    with pytest.raises(ClientError) as refused:
+        world.assume("operator", role_arn, DurationSeconds=7201)
+    assert refused.value.response["Error"]["Message"] == (
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+    )

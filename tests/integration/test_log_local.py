@@ -88,6 +88,8 @@ def written(local_aws: Any) -> list[datetime]:
     iam.create_role(
         RoleName="access-s3-bucket",
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
+        # The only boundary the deploy role may create role B with (infra/bootstrap/).
+        PermissionsBoundary="arn:aws:iam::222222222222:policy/crosstrack-target-role-boundary",
     )
     access = [
         {

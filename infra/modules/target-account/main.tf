@@ -18,6 +18,15 @@ locals {
   # leading-dot segments where the two could differ).
   log_key_stem = regex("^(.*?)(\\.[^./]*)?$", var.object_key)[0]
 
+  # Role B's permissions boundary: the bootstrap's managed policy unless another is named.
+  # B's deploy role may create or change role B only with exactly this boundary
+  # (iam:PermissionsBoundary in infra/bootstrap/terraform-role-permissions.json), so even
+  # the deploy role cannot make role B more than the boundary allows.
+  permissions_boundary_arn = coalesce(
+    var.permissions_boundary_arn,
+    "arn:${var.aws_partition}:iam::${data.aws_caller_identity.current.account_id}:policy/crosstrack-target-role-boundary",
+  )
+
   log_object_arns = (
     var.log_layout == "single"
     ? ["${local.bucket_arn}/${var.object_key}"]
@@ -199,6 +208,8 @@ resource "aws_iam_role" "this" {
   # A role-chained session (role A -> role B) lasts at most 1 hour whatever this says;
   # keep the role's own limit equal so nothing promises more.
   max_session_duration = 3600
+  # The most role B may ever do, whatever its inline policy says (see local.permissions_boundary_arn).
+  permissions_boundary = local.permissions_boundary_arn
 }
 
 data "aws_iam_policy_document" "access" {

@@ -47,3 +47,8 @@ output "kms_key_tags" {
   description = "Tags of the bucket's customer managed key (crosstrack-deploy marks it as the deploy role's), or null with SSE-S3."
   value       = var.kms_key_enabled ? aws_kms_key.log[0].tags : null
 }
+
+output "role_permissions_boundary_arn" {
+  description = "ARN of role B's permissions boundary."
+  value       = aws_iam_role.this.permissions_boundary
+}

@@ -81,6 +81,18 @@ variable "role_name" {
   }
 }
 
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of role B; null is crosstrack-target-role-boundary in this account (created by infra/bootstrap/)."
+  type        = string
+  default     = null
+
+  validation {
+    # A customer managed policy of account B (or an AWS managed one), never a pattern.
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,128}$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be the ARN of an IAM managed policy (arn:aws:iam::<account>:policy/<name>)."
+  }
+}
+
 variable "trusted_role_arn" {
   description = "ARN of role A: the only principal role B trusts."
   type        = string

@@ -17,7 +17,14 @@ import pytest
 
 from crosstrack.iam import simulate
 from crosstrack.local.errors import BootstrapError
-from crosstrack.local.setup.deploy_role import DEPLOY_TAG_KEY, DeployRoleValues, fill
+from crosstrack.local.setup.deploy_role import (
+    BOUNDARY_FILE,
+    DEPLOY_TAG_KEY,
+    DeployRoleValues,
+    boundary_arn,
+    boundary_policy,
+    fill,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 BOOTSTRAP = ROOT / "infra" / "bootstrap"
@@ -25,6 +32,9 @@ B = "222222222222"
 OPERATOR = "arn:aws:iam::111111111111:user/operator"
 KEY = f"arn:aws:kms:us-east-1:{B}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 OURS = {f"aws:ResourceTag/{DEPLOY_TAG_KEY}": "iss-reporting-"}
+BOUNDARY = boundary_arn("aws", B)
+BOUNDED = {"iam:PermissionsBoundary": BOUNDARY}
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 DELEGATING_KEY_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
@@ -60,7 +70,11 @@ def _decide(action: str, resource: str, **context: str | list[str]) -> str:
                 "action": action,
                 "resource": resource,
                 "resource_account": B,
-                "context": {"aws:SecureTransport": "true", **context},
+                "context": {
+                    "aws:SecureTransport": "true",
+                    "aws:PrincipalAccount": B,
+                    **context,
+                },
             },
             "identity_policies": [{"name": "terraform-deploy", "document": PERMISSIONS}],
             "resource_policy": resource_policy,
@@ -133,6 +147,53 @@ ESCALATIONS: list[tuple[str, str, str, dict[str, Any]]] = [
         _role("access-s3-bucket"),
         {},
     ),
+    ("create role B without the boundary", "iam:CreateRole", _role("access-s3-bucket"), {}),
+    (
+        "create role B with another boundary",
+        "iam:CreateRole",
+        _role("access-s3-bucket"),
+        {"iam:PermissionsBoundary": ADMIN_POLICY},
+    ),
+    (
+        "create role B bounded by a look-alike policy of another account",
+        "iam:CreateRole",
+        _role("access-s3-bucket"),
+        {"iam:PermissionsBoundary": boundary_arn("aws", "333333333333")},
+    ),
+    (
+        "put an admin inline policy on an unbounded role B",
+        "iam:PutRolePolicy",
+        _role("access-s3-bucket"),
+        {},
+    ),
+    (
+        "make an unbounded role B trust the operator",
+        "iam:UpdateAssumeRolePolicy",
+        _role("access-s3-bucket"),
+        {},
+    ),
+    (
+        "swap role B's boundary for an admin policy",
+        "iam:PutRolePermissionsBoundary",
+        _role("access-s3-bucket"),
+        {"iam:PermissionsBoundary": ADMIN_POLICY},
+    ),
+    (
+        "remove role B's boundary",
+        "iam:DeleteRolePermissionsBoundary",
+        _role("access-s3-bucket"),
+        BOUNDED,
+    ),
+    ("change the boundary policy", "iam:CreatePolicyVersion", BOUNDARY, {}),
+    (
+        "make another version of the boundary the default",
+        "iam:SetDefaultPolicyVersion",
+        BOUNDARY,
+        {},
+    ),
+    ("delete the boundary policy", "iam:DeletePolicy", BOUNDARY, {}),
+    ("tag the boundary policy", "iam:TagPolicy", BOUNDARY, {}),
+    ("delete a version of the boundary policy", "iam:DeletePolicyVersion", BOUNDARY, {}),
     (
         "create a policy version",
         "iam:CreatePolicyVersion",
@@ -225,13 +286,19 @@ LEGITIMATE: list[tuple[str, str, dict[str, Any]]] = [
     (
         "iam:CreateRole",
         _role("access-s3-bucket"),
-        {"aws:RequestTag/Project": "crosstrack", "aws:TagKeys": ["Project"]},
+        {"aws:RequestTag/Project": "crosstrack", "aws:TagKeys": ["Project"], **BOUNDED},
     ),
-    ("iam:PutRolePolicy", _role("access-s3-bucket"), {}),
-    ("iam:UpdateAssumeRolePolicy", _role("access-s3-bucket"), {}),
+    ("iam:PutRolePolicy", _role("access-s3-bucket"), BOUNDED),
+    ("iam:UpdateAssumeRolePolicy", _role("access-s3-bucket"), BOUNDED),
+    # A role B deployed before the boundary existed gets it on the next apply.
+    ("iam:PutRolePermissionsBoundary", _role("access-s3-bucket"), BOUNDED),
+    ("iam:GetRole", _role("access-s3-bucket"), BOUNDED),
     ("iam:ListAttachedRolePolicies", _role("access-s3-bucket"), {}),
-    ("iam:DeleteRolePolicy", _role("access-s3-bucket"), {}),
-    ("iam:DeleteRole", _role("access-s3-bucket"), {}),
+    # Reading role B's boundary (the doctor does, to decide role B's links).
+    ("iam:GetPolicy", BOUNDARY, {}),
+    ("iam:GetPolicyVersion", BOUNDARY, {}),
+    ("iam:DeleteRolePolicy", _role("access-s3-bucket"), BOUNDED),
+    ("iam:DeleteRole", _role("access-s3-bucket"), BOUNDED),
     (
         "kms:CreateKey",
         "*",
@@ -270,6 +337,101 @@ def test_the_prefix_wide_bucket_risk_is_written_in_the_sid() -> None:
     assert any("ForceDestroy" in sid for sid in sids), sids
 
 
+# ------------------------------------------------------------------ role B's boundary
+#
+# What the deploy role may still do to role B (its inline policy and trust) is harmless once
+# the boundary is required: role B's effective access is the intersection of its identity
+# policy and its boundary (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+
+ROLE_B_BOUNDARY = json.loads(boundary_policy(BOOTSTRAP, DeployRoleValues(OPERATOR)))
+ADMIN = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+def _role_b(action: str, resource: str, *, bounded: bool = True, **context: str) -> str:
+    """Decision for role B's session holding ``*`` on ``*`` inline (the attacker's edit)."""
+    result = simulate(
+        {
+            "request": {
+                "principal": f"arn:aws:sts::{B}:assumed-role/access-s3-bucket/x",
+                "principal_arn": _role("access-s3-bucket"),
+                "action": action,
+                "resource": resource,
+                "resource_account": B,
+                "context": {"aws:SecureTransport": "true", "aws:PrincipalAccount": B, **context},
+            },
+            "identity_policies": [{"name": "backdoor", "document": ADMIN}],
+            "resource_policy": DELEGATING_KEY_POLICY if action.startswith("kms:") else None,
+            "permission_boundary": (
+                {"name": BOUNDARY, "document": ROLE_B_BOUNDARY} if bounded else None
+            ),
+        }
+    )
+    decision = result["decision"]
+    assert isinstance(decision, str)
+    return decision
+
+
+def test_an_admin_inline_policy_on_role_b_is_allowed_only_with_the_boundary() -> None:
+    role_b = _role("access-s3-bucket")
+    assert _decide("iam:PutRolePolicy", role_b, **BOUNDED) == "allowed"
+    assert _decide("iam:PutRolePolicy", role_b) != "allowed"
+    # ... and without the boundary, that policy would take over account B:
+    assert _role_b("iam:CreateUser", f"arn:aws:iam::{B}:user/x", bounded=False) == "allowed"
+
+
+BEYOND_THE_BOUNDARY: list[tuple[str, str, dict[str, str]]] = [
+    ("s3:DeleteBucket", "arn:aws:s3:::iss-reporting-abc", {}),
+    ("s3:DeleteObject", "arn:aws:s3:::iss-reporting-abc/iss_position.txt", {}),
+    ("s3:PutBucketPolicy", "arn:aws:s3:::iss-reporting-abc", {}),
+    ("s3:GetObject", "arn:aws:s3:::payroll/2025.csv", {}),
+    ("s3:PutObject", "arn:aws:s3:::payroll/2025.csv", {}),
+    ("s3:ListBucket", "arn:aws:s3:::payroll", {}),
+    ("iam:CreateUser", f"arn:aws:iam::{B}:user/backdoor", {}),
+    ("iam:AttachRolePolicy", _role("OrganizationAccountAccessRole"), {}),
+    ("iam:DeleteRolePermissionsBoundary", _role("access-s3-bucket"), {}),
+    ("sts:AssumeRole", _role("OrganizationAccountAccessRole"), {}),
+    ("kms:Decrypt", KEY, {}),
+    ("kms:Decrypt", KEY, {f"aws:ResourceTag/{DEPLOY_TAG_KEY}": "other-prefix-"}),
+    ("kms:ScheduleKeyDeletion", KEY, OURS),
+]
+
+
+@pytest.mark.parametrize(("action", "resource", "context"), BEYOND_THE_BOUNDARY)
+def test_the_boundary_makes_an_admin_role_b_harmless(
+    action: str, resource: str, context: dict[str, str]
+) -> None:
+    assert _role_b(action, resource, **context) != "allowed"
+
+
+WITHIN_THE_BOUNDARY: list[tuple[str, str, dict[str, str]]] = [
+    ("s3:GetObject", "arn:aws:s3:::iss-reporting-abc/iss_position.txt", {}),
+    ("s3:PutObject", "arn:aws:s3:::iss-reporting-abc/iss_position/2025/12/06.txt", {}),
+    ("s3:ListBucket", "arn:aws:s3:::iss-reporting-abc", {}),
+    ("kms:GenerateDataKey", KEY, OURS),
+    ("kms:Decrypt", KEY, OURS),
+]
+
+
+@pytest.mark.parametrize(("action", "resource", "context"), WITHIN_THE_BOUNDARY)
+def test_the_boundary_leaves_what_the_reporter_needs(
+    action: str, resource: str, context: dict[str, str]
+) -> None:
+    assert _role_b(action, resource, **context) == "allowed"
+
+
+def test_the_deploy_role_names_the_boundary_infra_defaults_to() -> None:
+    """The ARN the deploy role requires is the one infra/modules/target-account builds."""
+    main = (ROOT / "infra" / "modules" / "target-account" / "main.tf").read_text("utf-8")
+    name = BOUNDARY.rsplit("/", 1)[1]
+    assert f':policy/{name}"' in main
+    text = json.dumps(PERMISSIONS)
+    assert f"arn:aws:iam::${{aws:PrincipalAccount}}:policy/{name}" in text
+    assert (BOOTSTRAP / BOUNDARY_FILE).is_file()
+
+
 # ------------------------------------------------------------------------- filling
 
 
@@ -279,7 +441,8 @@ def test_filled_with_other_names_scopes_to_them() -> None:
         OPERATOR, partition="aws-us-gov", bucket_prefix="logs-", target_role_name="writer"
     )
     filled = fill(text, values, source="test")
-    assert "${" not in filled
+    # Only AWS's own policy variable is left, for AWS to fill.
+    assert filled.replace("${aws:PrincipalAccount}", "").count("${") == 0
     assert "arn:aws-us-gov:s3:::logs-*" in filled
     assert "arn:aws-us-gov:iam::*:role/writer" in filled
     assert "iss-reporting" not in filled
@@ -336,7 +499,12 @@ def test_the_documented_sed_fill_gives_the_bootstrap_policy(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stdout + done.stderr
     values = DeployRoleValues(OPERATOR)
-    for name in ("terraform-role-permissions.json", "terraform-role-trust.json"):
+    outputs = {
+        "terraform-role-permissions.json": "permissions.json",
+        "terraform-role-trust.json": "trust.json",
+        BOUNDARY_FILE: "boundary.json",
+    }
+    for name, out in outputs.items():
         expected = fill((BOOTSTRAP / name).read_text(encoding="utf-8"), values, source=name)
-        got = tmp_path / ("permissions.json" if "permissions" in name else "trust.json")
+        got = tmp_path / out
         assert json.loads(got.read_text(encoding="utf-8")) == json.loads(expected), name

@@ -17,6 +17,14 @@ Terraform apply carries any.
 
 The tags are read from the request body as the caller sent it (KMS speaks JSON, IAM the
 query protocol) and from the emulator's state for the resource.
+
+``iam:PermissionsBoundary`` goes in the same way (it is what lets the deploy role change
+role B only within its boundary,
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html#awsidentityandaccessmanagementiam-iam_PermissionsBoundary):
+for ``CreateRole`` and ``PutRolePermissionsBoundary`` it is the boundary the request sets
+(its ``PermissionsBoundary`` parameter); for the other role actions the reference lists, the
+boundary the role already has. No boundary, no key (``StringEquals`` fails, a negated
+operator holds). Users' boundaries are left out: no policy of this project conditions them.
 """
 
 from __future__ import annotations
@@ -44,6 +52,25 @@ _SETS_TAGS: Final = frozenset(
 # ... or removes them by key (aws:TagKeys only).
 _REMOVES_TAGS: Final = frozenset(
     {"kms:untagresource", "iam:untagrole", "iam:untaguser", "iam:untagpolicy"}
+)
+
+
+# Actions whose request sets the role's boundary ...
+_SETS_BOUNDARY: Final = frozenset({"iam:createrole", "iam:putrolepermissionsboundary"})
+# ... and role actions that carry the boundary the role already has.
+_HAS_BOUNDARY: Final = frozenset(
+    {
+        "iam:attachrolepolicy",
+        "iam:deleterole",
+        "iam:deleterolepermissionsboundary",
+        "iam:deleterolepolicy",
+        "iam:detachrolepolicy",
+        "iam:getrole",
+        "iam:putrolepolicy",
+        "iam:updateassumerolepolicy",
+        "iam:updaterole",
+        "iam:updateroledescription",
+    }
 )
 
 
@@ -125,6 +152,26 @@ def resource_tag_context(action: str, resource: str) -> dict[str, ContextValue]:
     return context
 
 
+def boundary_context(action: str, resource: str, body: bytes) -> dict[str, ContextValue]:
+    """``iam:PermissionsBoundary``: the boundary a role request sets, or the role's own."""
+    from crosstrack.local.auth.policies import role_by_arn
+
+    name = action.lower()
+    if name in _SETS_BOUNDARY:
+        fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        boundary = fields.get("PermissionsBoundary", "")
+    elif name in _HAS_BOUNDARY and ":role/" in resource:
+        role = role_by_arn(resource)
+        boundary = (role.boundary_arn if role is not None else None) or ""
+    else:
+        return {}
+    return {"iam:PermissionsBoundary": boundary} if boundary else {}
+
+
 def tag_context(action: str, resource: str, body: bytes) -> dict[str, ContextValue]:
-    """Every tag condition key AWS sets for ``action`` on ``resource`` with this body."""
-    return {**resource_tag_context(action, resource), **request_tag_context(action, body)}
+    """Every tag (and boundary) condition key AWS sets for ``action`` on ``resource``."""
+    return {
+        **resource_tag_context(action, resource),
+        **request_tag_context(action, body),
+        **boundary_context(action, resource, body),
+    }

@@ -30,6 +30,7 @@ class Entity:
     boundary_arn: str | None = None
     trust_policy: str = ""  # a role's
     tags: tuple[tuple[str, str], ...] = ()  # a role's
+    max_session_duration: int = 3600  # a role's MaxSessionDuration, in seconds
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def _entity(kind: str, found: Any) -> Entity:
         boundary_arn=getattr(found, "permissions_boundary_arn", None) or None,
         trust_policy=str(found.assume_role_policy_document) if role else "",
         tags=_tags(found.tags) if role else (),
+        max_session_duration=int(getattr(found, "max_session_duration", 3600) or 3600),
     )
 
 
@@ -224,6 +226,14 @@ def create_role(account: str, name: str, trust_policy: str, description: str) ->
         max_session_duration="3600",
     )
     return str(role.arn)
+
+
+def create_policy(account: str, name: str, document: str, description: str) -> str:
+    """Create a customer managed policy (path ``/``); its ARN."""
+    policy = _iam(account).create_policy(
+        description=description, path="/", policy_document=document, policy_name=name, tags=[]
+    )
+    return str(policy.arn)
 
 
 def put_role_policy(account: str, role_name: str, policy_name: str, document: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from crosstrack.local.accounts import PARTITION
-from crosstrack.local.auth import actions, denials, form_upload, policies
+from crosstrack.local.auth import actions, denials, form_upload, policies, tag_context
 from crosstrack.local.auth.denials import Problem
 from crosstrack.local.auth.operations import Classified
 from crosstrack.local.auth.principals import Caller
@@ -155,6 +155,9 @@ def _kms_question(
     context["kms:ViaService"] = f"s3.{region}.amazonaws.com"
     context["kms:CallerAccount"] = caller.account
     context["kms:EncryptionContext:aws:s3:arn"] = f"arn:{PARTITION}:s3:::{bucket}"
+    # KMS puts the key's tags in as aws:ResourceTag for the data-key calls S3 makes on the
+    # caller's behalf too: role B's boundary allows them only on the deploy's tagged keys.
+    context.update(tag_context.resource_tag_context(action, kms_key.arn))
     question = enforcer.question(
         caller,
         action,

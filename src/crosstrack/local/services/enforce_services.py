@@ -5,7 +5,7 @@ with the resource policies that govern them, AssumeRole's trust rules and iam:Pa
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from crosstrack.iam import Layer
@@ -13,6 +13,7 @@ from crosstrack.local.auth import actions, denials, operation_actions, policies,
 from crosstrack.local.auth.operations import Classified
 from crosstrack.local.auth.principals import Caller
 from crosstrack.local.moto import state
+from crosstrack.local.moto.state import Entity
 from crosstrack.local.services.service_resources import (
     PASS_ROLE,
     Param,
@@ -198,7 +199,7 @@ def _assume_role(
 
 
 def _check_duration(
-    enforcer: Enforcer, wire: WireRequest, caller: Caller, role: Any, get: Param
+    enforcer: Enforcer, wire: WireRequest, caller: Caller, role: Entity, get: Param
 ) -> None:
     raw = get("DurationSeconds")
     if raw is None:
@@ -215,7 +216,7 @@ def _check_duration(
             "The requested DurationSeconds exceeds the 1 hour session limit "
             "for roles assumed by role chaining."
         )
-    elif duration > int(getattr(role, "max_session_duration", 3600) or 3600):
+    elif duration > role.max_session_duration:
         message = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
     else:
         return

@@ -2,10 +2,11 @@
 
 Account A gets an IAM user ``operator`` with an access key (the post's "CLI identity");
 account B gets the ``terraform`` role, trusting that user, with the permissions of
-``infra/bootstrap/`` — the same templates the README tells real users to fill and apply,
-filled here with infra/'s defaults (:mod:`crosstrack.local.setup.deploy_role`), as the local demo
-deploys with them. These writes go straight to the emulator's state, as an account
-administrator's console clicks would: nothing can sign a request before they exist.
+``infra/bootstrap/``, and the managed policy that must bound role B — the same templates
+the README tells real users to fill and apply, filled here with infra/'s defaults
+(:mod:`crosstrack.local.setup.deploy_role`), as the local demo deploys with them. These
+writes go straight to the emulator's state, as an account administrator's console clicks
+would: nothing can sign a request before they exist.
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ from crosstrack.local.accounts import (
 )
 from crosstrack.local.errors import BootstrapError
 from crosstrack.local.moto import state
-from crosstrack.local.setup.deploy_role import DeployRoleValues, fill
+from crosstrack.local.setup.deploy_role import (
+    DeployRoleValues,
+    boundary_policy,
+    create_boundary_policy,
+    fill,
+)
 
 TRUST_FILE = "terraform-role-trust.json"
 PERMISSIONS_FILE = "terraform-role-permissions.json"
@@ -95,6 +101,7 @@ def run(directory: Path) -> Bootstrapped:
     values = DeployRoleValues(operator_arn=user_arn(ACCOUNT_A, OPERATOR_USER), partition=PARTITION)
     trust = trust_policy(directory, values.operator_arn)
     permissions = permissions_policy(directory, values)
+    boundary_policy(directory, values)  # role B's boundary: refused here, before any write
 
     operator_arn = state.create_user(ACCOUNT_A, OPERATOR_USER)
     if operator_arn != values.operator_arn:
@@ -104,6 +111,7 @@ def run(directory: Path) -> Bootstrapped:
     )
     key_id, secret = state.create_access_key(ACCOUNT_A, OPERATOR_USER)
 
+    create_boundary_policy(directory, values)
     role_arn = state.create_role(
         ACCOUNT_B,
         TERRAFORM_ROLE,

@@ -131,6 +131,8 @@ resource "aws_iam_role" "target" {
   provider           = aws.account_b
   name               = "access-s3-bucket"
   assume_role_policy = data.aws_iam_policy_document.target_trust.json
+  # As infra/ does: the deploy role may create role B only with the bootstrap's boundary.
+  permissions_boundary = "arn:aws:iam::${var.account_b_id}:policy/crosstrack-target-role-boundary"
 }
 
 data "aws_iam_policy_document" "object_access" {
