@@ -156,6 +156,10 @@ def lint() -> int:
 def test(args: list[str]) -> int:
     lint_code = lint()
     env = _tools_env()
+    if not any(a == "-n" or a.startswith(("-n", "--numprocesses", "-p")) for a in args):
+        # Two workers (the machine has 2 cores); a test file stays in one worker, so its
+        # module-scoped local AWS and Terraform deployment are shared as written.
+        args = ["-n", "2", "--dist", "loadfile", *args]
     code = _run(_bin(VENV, "python"), "-m", "pytest", *args, env=env)
     if code == 5:  # pytest: no tests collected, which must never pass as green
         _say("pytest collected no tests")
