@@ -14,7 +14,7 @@ class PortInUseError(LocalAWSError):
 
 
 class MissingDependencyError(LocalAWSError):
-    """A package of the ``local`` extra is not installed (moto, cryptography, werkzeug)."""
+    """A package of the ``local`` extra is not installed (moto, cryptography, cheroot)."""
 
 
 class MotoSeamError(LocalAWSError):

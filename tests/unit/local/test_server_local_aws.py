@@ -111,3 +111,15 @@ def test_bodiless_and_large_responses_keep_the_framing(aws: LocalAWS) -> None:
     big = bytes(range(256)) * (3 * 4096)
     s3.put_object(Bucket="framing", Key="big", Body=big)
     assert s3.get_object(Bucket="framing", Key="big")["Body"].read() == big
+
+
+def test_metadata_names_with_underscores_keep_their_signature(aws: LocalAWS) -> None:
+    # boto3 signs `x-amz-meta-my_key` as sent; the gateway must rebuild that name, not
+    # `X-Amz-Meta-My-Key`, or the signature would not verify (SignatureDoesNotMatch).
+    s3 = _s3(aws)
+    s3.create_bucket(Bucket="underscore-metadata")
+    s3.put_object(
+        Bucket="underscore-metadata", Key="k", Body=b"x", Metadata={"my_key": "v", "plain": "w"}
+    )
+    head = s3.head_object(Bucket="underscore-metadata", Key="k")
+    assert head["Metadata"] == {"my_key": "v", "plain": "w"}

@@ -74,7 +74,7 @@ def _read(directory: Path, name: str) -> str:
     except OSError as exc:
         raise BootstrapError(
             f"cannot read {path}: {exc.strerror}; the local AWS creates B's terraform role "
-            "from infra/bootstrap/ of a crosstrack source tree"
+            "from infra/bootstrap/ (the checkout's, the installed package's, or that of --infra)"
         ) from exc
 
 

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from crosstrack.local.moto.app import PRESERVED_HEADER_NAMES_KEY
 from crosstrack.local.transport.listener import HOST, StartResponse, WsgiApp
 from crosstrack.local.transport.wire import CURRENT, WireRequest
 
@@ -153,8 +154,11 @@ class RecordingApp:
         path = str(environ.get("PATH_INFO", ""))
         raw_uri = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or path)
         raw_path, _, raw_query = raw_uri.partition("?")
+        # A header sent with underscores (S3 metadata `x-amz-meta-my_key`) is signed under
+        # that name: the listener kept it (moto's preserved-names map); others are dashed.
+        preserved: dict[str, str] = environ.get(PRESERVED_HEADER_NAMES_KEY) or {}
         headers = [
-            (key[5:].replace("_", "-").title(), str(value))
+            (preserved.get(key) or key[5:].replace("_", "-").title(), str(value))
             for key, value in environ.items()
             if key.startswith("HTTP_")
         ]

@@ -3,7 +3,7 @@
 moto parses a request into parameters and may consume or rewrite its body; signature
 verification needs the exact bytes, and ``aws:SecureTransport`` needs the listener the
 request came through. The WSGI layer (server.py) records both here for the thread that
-serves the request (werkzeug's threaded server runs each request in its own thread).
+serves the request (cheroot's worker pool serves each request in one thread).
 """
 
 from __future__ import annotations
