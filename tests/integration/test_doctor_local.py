@@ -194,22 +194,27 @@ def break_b_put(d: Any) -> Restore:
     return _role_policy("account-b", "access-s3-bucket", "append-iss-log", edit)
 
 
-def break_bucket_policy(d: Any) -> Restore:
+def _deny_in_bucket_policy(d: Any, sid: str, action: str) -> Restore:
+    """Append a Deny of ``action`` on the log bucket's objects to everyone; undo it after."""
     s3 = session("account-b").client("s3")
     bucket = d.deployment.bucket
     saved = s3.get_bucket_policy(Bucket=bucket)["Policy"]
     policy = json.loads(saved)
     policy["Statement"].append(
         {
-            "Sid": "FreezeTheLog",
+            "Sid": sid,
             "Effect": "Deny",
             "Principal": "*",
-            "Action": "s3:PutObject",
+            "Action": action,
             "Resource": f"arn:aws:s3:::{bucket}/*",
         }
     )
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
     return lambda: s3.put_bucket_policy(Bucket=bucket, Policy=saved)
+
+
+def break_bucket_policy(d: Any) -> Restore:
+    return _deny_in_bucket_policy(d, "FreezeTheLog", "s3:PutObject")
 
 
 def break_kms(d: Any) -> Restore:
@@ -478,39 +483,17 @@ def test_the_shipped_read_only_policies_are_enough(
         monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    read_only_run = ["doctor", "--json", "--profile-a", "doctor-a", "--profile-b", "doctor-b"]
+    read_only_run += ["--function", demo.deployment.function_name]
     try:
-        result = CliRunner().invoke(
-            app,
-            [
-                "doctor",
-                "--json",
-                "--profile-a",
-                "doctor-a",
-                "--profile-b",
-                "doctor-b",
-                "--function",
-                demo.deployment.function_name,
-            ],
-        )
+        result = CliRunner().invoke(app, read_only_run)
         document = json.loads(result.stdout)
         unknown = [r for r in document["rows"] if r["verdict"] in ("fail", "unknown")]
         assert unknown == []
         assert result.exit_code == 0
         # and without the B policy, rows say which permission is missing instead of crashing
         iam_b.delete_role_policy("crosstrack-doctor", "read-only")
-        result = CliRunner().invoke(
-            app,
-            [
-                "doctor",
-                "--json",
-                "--profile-a",
-                "doctor-a",
-                "--profile-b",
-                "doctor-b",
-                "--function",
-                demo.deployment.function_name,
-            ],
-        )
+        result = CliRunner().invoke(app, read_only_run)
         document = json.loads(result.stdout)
         unknown = {r["id"]: r["evidence"] for r in document["rows"] if r["verdict"] == "unknown"}
         assert "3.trust" in unknown
@@ -547,21 +530,7 @@ def _trust_operator_too(demo: Any) -> Restore:
 
 
 def _get_denied(demo: Any) -> Restore:
-    s3 = session("account-b").client("s3")
-    bucket = demo.deployment.bucket
-    saved = s3.get_bucket_policy(Bucket=bucket)["Policy"]
-    policy = json.loads(saved)
-    policy["Statement"].append(
-        {
-            "Sid": "NoReads",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:::{bucket}/*",
-        }
-    )
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
-    return lambda: s3.put_bucket_policy(Bucket=bucket, Policy=saved)
+    return _deny_in_bucket_policy(demo, "NoReads", "s3:GetObject")
 
 
 def _unbind_role_a_from_the_function(demo: Any) -> Restore:
