@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from html import unescape
 from typing import Any
 
-from crosstrack.doctor.model import DoctorInputError
+from crosstrack.doctor.model import DoctorInputError, printable
 
 _USER = re.compile(
     r"User: (?P<principal>\S+) is not authorized to perform: (?P<action>[\w-]+:[\w*-]+)"
@@ -42,18 +42,11 @@ _S3_URL = re.compile(r"s3://(?P<bucket>[^/\s]+)/(?P<key>\S+)")
 _XML = re.compile(r"<Code>(?P<code>[^<]+)</Code>\s*<Message>(?P<message>[^<]*)</Message>", re.S)
 _XML_KEY = re.compile(r"<(?:Key|Resource)>(?P<key>[^<]+)</(?:Key|Resource)>")
 _XML_BUCKET = re.compile(r"<BucketName>(?P<bucket>[^<]+)</BucketName>")
-# C0/C1 controls (ESC starts terminal escape sequences) and bidi overrides: pasted text is
-# hostile input and its fields are printed to a terminal, so they are shown as \xNN / \uNNNN.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _printable(value: object) -> str | None:
-    """``value`` if it is a non-empty string, with unprintable characters escaped; else None."""
-    if not isinstance(value, str) or not value:
-        return None
-    return _UNPRINTABLE.sub(
-        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", value
-    )
+    """``value`` if it is a non-empty string, printable (pasted text is hostile); else None."""
+    return printable(value) if isinstance(value, str) and value else None
 
 
 # CloudTrail's eventSource prefix -> IAM action prefix
