@@ -109,3 +109,11 @@ def test_table_with_markup_and_escapes_in_names_prints_them_literally() -> None:
     assert "[/]x[bold red]y" in out
     assert "\x1b" not in out
     assert "s3:[/]PutObject" in out
+
+
+def test_chain_help_shows_the_file_naming_scheme() -> None:
+    # The CLI renders help as Markdown: "<command>" would be swallowed as an HTML tag.
+    result = CliRunner().invoke(app, ["doctor", "chain", "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    assert "COMMAND.NAMES.json" in result.output
+    assert "DIR/ACCOUNT_ID/" in result.output
