@@ -16,12 +16,12 @@ from crosstrack.errors import CrosstrackError
 
 POLICIES_HELP = (
     "Read policies offline from DIR: one file per aws-cli call, named "
-    "<command>.<names>.json (get-role.ROLE.json, list-role-policies.ROLE.json, "
+    "COMMAND.NAMES.json (get-role.ROLE.json, list-role-policies.ROLE.json, "
     "get-role-policy.ROLE.POLICY.json, list-attached-role-policies.ROLE.json, "
     "get-policy.POLICY.json, get-policy-version.POLICY.VERSION.json, "
     "get-bucket-policy.BUCKET.json, "
     "get-key-policy.KEY_ID.json, lambda.get-policy.FUNCTION.json, ... -- docs/doctor.md), "
-    "in DIR/<account id>/ or DIR/."
+    "in DIR/ACCOUNT_ID/ or DIR/."
 )
 
 

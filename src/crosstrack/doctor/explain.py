@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from html import unescape
 from typing import Any
 
-from crosstrack.doctor.model import DoctorInputError
+from crosstrack.doctor.model import DoctorInputError, printable
 
 _USER = re.compile(
     r"User: (?P<principal>\S+) is not authorized to perform: (?P<action>[\w-]+:[\w*-]+)"
@@ -42,6 +42,12 @@ _S3_URL = re.compile(r"s3://(?P<bucket>[^/\s]+)/(?P<key>\S+)")
 _XML = re.compile(r"<Code>(?P<code>[^<]+)</Code>\s*<Message>(?P<message>[^<]*)</Message>", re.S)
 _XML_KEY = re.compile(r"<(?:Key|Resource)>(?P<key>[^<]+)</(?:Key|Resource)>")
 _XML_BUCKET = re.compile(r"<BucketName>(?P<bucket>[^<]+)</BucketName>")
+
+
+def _printable(value: object) -> str | None:
+    """``value`` if it is a non-empty string, printable (pasted text is hostile); else None."""
+    return printable(value) if isinstance(value, str) and value else None
+
 
 # CloudTrail's eventSource prefix -> IAM action prefix
 _SOURCES = {
@@ -67,6 +73,12 @@ class Denial:
     explicit: bool
     policy_arn: str | None = None
     shape: str = ""
+
+    def __post_init__(self) -> None:
+        # Every field comes from pasted text or a JSON file: keep strings only, printable.
+        for name in ("principal", "action", "resource", "blamed", "policy_arn"):
+            object.__setattr__(self, name, _printable(getattr(self, name)))
+        object.__setattr__(self, "explicit", self.explicit is True)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -127,16 +139,53 @@ def parse_text(text: str) -> Denial:
     )
 
 
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _event_list(loaded: Any) -> list[dict[str, Any]]:
+    """The events in any of the accepted containers; entries of the wrong type are skipped."""
     if isinstance(loaded, dict) and "Events" in loaded:  # aws cloudtrail lookup-events
-        return [
-            json.loads(e["CloudTrailEvent"]) for e in loaded["Events"] if "CloudTrailEvent" in e
-        ]
+        events = []
+        for entry in loaded["Events"] if isinstance(loaded["Events"], list) else []:
+            raw = _dict(entry).get("CloudTrailEvent")
+            try:
+                events.append(json.loads(raw) if isinstance(raw, str) else None)
+            except ValueError:
+                continue
+        return [e for e in events if isinstance(e, dict)]
     if isinstance(loaded, dict) and "Records" in loaded:  # a trail's delivered file
-        return [r for r in loaded["Records"] if isinstance(r, dict)]
+        records = loaded["Records"]
+        return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
     if isinstance(loaded, list):
         return [r for r in loaded if isinstance(r, dict)]
     return [loaded] if isinstance(loaded, dict) else []
+
+
+def _json_lines(text: str) -> list[Any]:
+    """audit.jsonl: one JSON value a line; lines that are not JSON (a torn last write, garbage)
+    are skipped, but a text with no JSON line at all is not an event file."""
+    loaded, error = [], None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            loaded.append(json.loads(line))
+        except ValueError as exc:
+            error = error or exc
+    if not loaded:
+        raise DoctorInputError(f"not JSON: {error or 'empty input'}")
+    return loaded
+
+
+_LAYERS = {
+    "identity": "identity-based policy",
+    "resource_policy": "resource-based policy",
+    "permission_boundary": "permissions boundary policy",
+    "session_policy": "session policy",
+    "scp": "service control policy",
+    "rcp": "resource control policy",
+}
 
 
 def parse_event(text: str) -> Denial:
@@ -144,36 +193,25 @@ def parse_event(text: str) -> Denial:
     try:
         loaded: Any = json.loads(text)
     except ValueError:
-        try:
-            loaded = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except ValueError as exc:
-            raise DoctorInputError(f"not JSON: {exc}") from None
+        loaded = _json_lines(text)
     for event in _event_list(loaded):
         if "decision" in event and "action" in event:  # the local AWS's audit entry
-            if event["decision"] == "allowed":
+            if event["decision"] == "allowed" or not isinstance(event["decision"], str):
                 continue
-            layer = {
-                "identity": "identity-based policy",
-                "resource_policy": "resource-based policy",
-                "permission_boundary": "permissions boundary policy",
-                "session_policy": "session policy",
-                "scp": "service control policy",
-                "rcp": "resource control policy",
-            }.get(str(event.get("decided_by")))
             return Denial(
                 event.get("principal"),
                 event.get("action"),
                 event.get("resource"),
-                layer,
+                _LAYERS.get(str(event.get("decided_by"))),
                 event["decision"] == "explicitDeny",
                 None,
                 "local-audit",
             )
-        code = str(event.get("errorCode", ""))
-        if "AccessDenied" not in code and "Unauthorized" not in code:
+        code = event.get("errorCode")
+        if not isinstance(code, str) or ("AccessDenied" not in code and "Unauthorized" not in code):
             continue
-        message = str(event.get("errorMessage", ""))
-        user = _USER.search(message)
+        message = event.get("errorMessage")
+        user = _USER.search(message) if isinstance(message, str) else None
         if user:
             blamed, explicit, arn = _blame(user["rest"])
             return Denial(
@@ -185,15 +223,17 @@ def parse_event(text: str) -> Denial:
                 arn,
                 "cloudtrail",
             )
-        identity = event.get("userIdentity") or {}
-        source = str(event.get("eventSource", "")).split(".", 1)[0]
-        params = event.get("requestParameters") or {}
+        source = event.get("eventSource")
+        prefix = source.split(".", 1)[0] if isinstance(source, str) else ""
+        name = event.get("eventName")
+        params = _dict(event.get("requestParameters"))
         resource = params.get("roleArn")
-        if params.get("bucketName") and params.get("key"):
-            resource = f"arn:aws:s3:::{params['bucketName']}/{params['key']}"
+        bucket, key = params.get("bucketName"), params.get("key")
+        if isinstance(bucket, str) and isinstance(key, str) and bucket and key:
+            resource = f"arn:aws:s3:::{bucket}/{key}"
         return Denial(
-            identity.get("arn"),
-            f"{_SOURCES.get(source, source)}:{event.get('eventName')}",
+            _dict(event.get("userIdentity")).get("arn"),
+            f"{_SOURCES.get(prefix, prefix)}:{name}" if prefix and isinstance(name, str) else None,
             resource,
             None,
             False,

@@ -9,6 +9,7 @@ say ``unknown`` and why, instead of guessing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -17,6 +18,18 @@ from typing import Any
 from crosstrack.errors import CrosstrackError, InputError
 
 Document = Mapping[str, Any]
+
+# C0/C1 controls (ESC starts terminal escape sequences; XML 1.0 forbids most of them) and bidi
+# overrides: names, ARNs and pasted text are printed to a terminal and drawn into SVG/Mermaid,
+# so these are shown as \xNN / \uNNNN instead.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with unprintable characters escaped (see _UNPRINTABLE)."""
+    return _UNPRINTABLE.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", text
+    )
 
 
 class DoctorError(CrosstrackError):

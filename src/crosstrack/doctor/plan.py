@@ -41,7 +41,10 @@ def _walk(module: Mapping[str, Any] | None) -> Iterator[Mapping[str, Any]]:
 
 def load(path: Path) -> dict[str, Any]:
     try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if not text.strip():
+            raise DoctorInputError(f"the plan {path} is empty")
+        loaded = json.loads(text)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise DoctorInputError(f"cannot read the plan {path}: {exc}") from None
     if not isinstance(loaded, dict) or "planned_values" not in loaded:
@@ -148,6 +151,18 @@ def _storage(
 def collect_plan(path: Path, **flags: str) -> State:
     """The state a saved plan would leave behind (no network)."""
     plan = load(path)
+    try:
+        return _collect(path, plan, flags)
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+        # The readers below trust the documented JSON shape; a hand-edited or foreign file that
+        # breaks it is unreadable input (exit 2), not a crash.
+        raise DoctorInputError(
+            f"{path}: not `terraform show -json` of infra/'s plan (unexpected {type(exc).__name__}"
+            f": {exc})"
+        ) from None
+
+
+def _collect(path: Path, plan: dict[str, Any], flags: Mapping[str, str]) -> State:
     resources = _resources(plan)
     fn_values = _values(resources, ADDR["function"])
     if fn_values is None:

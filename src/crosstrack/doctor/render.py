@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _xml_escape
 
 from crosstrack.doctor.diagnosis import ok
-from crosstrack.doctor.model import Row, Verdict
+from crosstrack.doctor.model import Row, Verdict, printable
 
 _ORDER = (Verdict.FAIL, Verdict.UNKNOWN, Verdict.WARN, Verdict.PASS)
 COLOURS = {
@@ -25,15 +25,36 @@ STYLES = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.WARN: "yellow
           Verdict.UNKNOWN: "magenta"}  # fmt: skip
 
 
+def escape(text: str) -> str:
+    """Text for an SVG element or attribute: printable (XML 1.0 forbids control characters),
+    then XML-escaped (a name holding ``<script>`` or ``&`` is drawn, never parsed)."""
+    return _xml_escape(printable(text), {'"': "&quot;"})
+
+
+def mermaid_text(text: str) -> str:
+    """Text inside a quoted Mermaid label: one line, no quote, no HTML. Mermaid's entity codes
+    (``#quot;``, ``#35;`` -- https://mermaid.js.org/syntax/flowchart.html#entity-codes-to-escape-characters)
+    show the characters as they are; ``#`` first, since it starts them."""
+    text = printable(text)
+    for char, code in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"),
+                       ("&", "#amp;"), ("|", "#124;"), ("`", "#96;")):  # fmt: skip
+        text = text.replace(char, code)
+    return text
+
+
 def as_json(rows: Sequence[Row]) -> str:
     return json.dumps({"ok": ok(list(rows)), "rows": [r.as_dict() for r in rows]}, indent=2)
 
 
 def table(rows: Sequence[Row], title: str) -> object:
     """A Rich table (returned as ``object`` so importing this module does not need Rich)."""
+    from rich.markup import escape as markup
     from rich.table import Table
 
-    out = Table(title=title, show_lines=True)
+    def cell(text: str) -> str:  # names and ARNs are data: never Rich markup, never escapes
+        return "\n".join(markup(printable(line)) for line in text.split("\n"))
+
+    out = Table(title=cell(title), show_lines=True)
     for column in ("", "link", "check", "request", "statement / evidence", "fix"):
         out.add_column(column, overflow="fold")
     for r in rows:
@@ -41,10 +62,10 @@ def table(rows: Sequence[Row], title: str) -> object:
         out.add_row(
             f"[{STYLES[r.verdict]}]{r.verdict.symbol}[/]",
             "" if r.link is None else str(r.link),
-            r.id,
-            f"{r.principal}\n{r.action}\n{r.resource}",
-            statement + r.evidence,
-            r.fix,
+            cell(r.id),
+            "\n".join(cell(t) for t in (r.principal, r.action, r.resource)),
+            cell(statement + r.evidence),
+            cell(r.fix),
         )
     return out
 
@@ -73,12 +94,13 @@ _EDGES = (
 
 def mermaid(rows: Sequence[Row], names: dict[str, str]) -> str:
     verdicts = link_verdicts(rows)
-    lines = ["flowchart LR", f'  subgraph A["account A {names.get("account_a", "")}"]']
+    account_a, account_b = (mermaid_text(names.get(k, "")) for k in ("account_a", "account_b"))
+    lines = ["flowchart LR", f'  subgraph A["account A {account_a}"]']
     for node in ("schedule", "lambda", "function", "role_a"):
-        lines.append(f'    {node}["{_label(names, node)}"]')
-    lines += ["  end", f'  subgraph B["account B {names.get("account_b", "")}"]']
+        lines.append(f'    {node}["{mermaid_text(_label(names, node))}"]')
+    lines += ["  end", f'  subgraph B["account B {account_b}"]']
     for node in ("sts", "role_b", "object", "policy"):
-        lines.append(f'    {node}["{_label(names, node)}"]')
+        lines.append(f'    {node}["{mermaid_text(_label(names, node))}"]')
     lines.append("  end")
     for i, (link, src, dst, label) in enumerate(_EDGES):
         v = verdicts.get(link, Verdict.UNKNOWN)
@@ -98,7 +120,7 @@ def _label(names: dict[str, str], node: str) -> str:
         "object": "log object",
         "policy": "bucket + key policy",
     }[node]
-    return names.get(node, default).replace('"', "'")
+    return names.get(node, default)
 
 
 _POS = {  # node: (x, y) of the box's top-left corner

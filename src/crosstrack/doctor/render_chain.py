@@ -5,10 +5,9 @@ by the worst verdict of that hop's rows (render.link_verdicts)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
 
 from crosstrack.doctor.model import Row, Verdict
-from crosstrack.doctor.render import COLOURS, link_verdicts
+from crosstrack.doctor.render import COLOURS, escape, link_verdicts, mermaid_text
 
 
 def _account(node: str, fallback: str | None) -> str:
@@ -42,11 +41,11 @@ def chain_mermaid(rows: Sequence[Row], nodes: Sequence[str], final: str | None,
                   resource_account: str | None = None) -> str:  # fmt: skip
     lines = ["flowchart LR"]
     for g, (account, members) in enumerate(_groups(nodes, resource_account).items()):
-        lines.append(f'  subgraph acct{g}["account {account}"]')
-        lines += [f'    n{i}["{nodes[i].replace(chr(34), chr(39))}"]' for i in members]
+        lines.append(f'  subgraph acct{g}["account {mermaid_text(account)}"]')
+        lines += [f'    n{i}["{mermaid_text(nodes[i])}"]' for i in members]
         lines.append("  end")
     for k, (i, label, v) in enumerate(_edges(rows, nodes, final)):
-        lines.append(f'  n{i - 1} -->|"{v.symbol} {label}"| n{i}')
+        lines.append(f'  n{i - 1} -->|"{v.symbol} {mermaid_text(label)}"| n{i}')
         lines.append(f"  linkStyle {k} stroke:{COLOURS[v]},stroke-width:3px")
     return "\n".join(lines) + "\n"
 

@@ -59,3 +59,61 @@ def test_unreadable_plan_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["doctor", "--plan", str(bad)])
     assert result.exit_code == 2
     assert "terraform show -json" in result.output
+
+
+HOSTILE = {
+    "account_a": 'A"]\nend\nclick x "javascript:alert(1)"',
+    "account_b": "<script>alert(1)</script> & co",
+    "role_a": 'ro"le[x](y){z}<b>#amp;|',
+    "function": "f\x1b[31m\x00\x07",
+}
+
+
+def test_svg_with_hostile_names_is_well_formed_and_escaped() -> None:
+    text = render.svg(_broken_rows(), HOSTILE)
+    root = ET.fromstring(text)  # control characters would make it ill-formed XML
+    assert "<script>" not in text
+    assert "\x1b" not in text
+    labels = " ".join(e.text or "" for e in root.iter() if e.tag.endswith("text"))
+    assert "<script>alert(1)</script> & co" in labels  # escaped in the file, shown as is
+
+
+def test_mermaid_with_hostile_names_keeps_one_statement_a_line() -> None:
+    text = render.mermaid(_broken_rows(), HOSTILE)
+    lines = text.splitlines()
+    # the structure is exactly the fixed one: no name adds a line, a subgraph or a click
+    assert len(lines) == 1 + 2 * 6 + 2 * 6
+    assert [ln.strip() for ln in lines].count("end") == 2
+    assert not any(ln.strip().startswith("click") for ln in lines)
+    for line in lines:
+        if "[" in line and '"' in line:  # a node or subgraph: exactly its two quotes
+            assert line.count('"') == 2, line
+    assert "<script>" not in text
+    assert "\x1b" not in text
+
+
+def test_table_with_markup_and_escapes_in_names_prints_them_literally() -> None:
+    import io
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    row = replace(
+        _broken_rows()[0],
+        principal="arn:aws:iam::111111111111:user/[/]x[bold red]y",
+        resource="arn:aws:s3:::b/k\x1b]0;title\x07",
+    )
+    console = Console(file=io.StringIO(), width=300, force_terminal=False)
+    console.print(render.table([row], "explain: s3:[/]PutObject"))
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "[/]x[bold red]y" in out
+    assert "\x1b" not in out
+    assert "s3:[/]PutObject" in out
+
+
+def test_chain_help_shows_the_file_naming_scheme() -> None:
+    # The CLI renders help as Markdown: "<command>" would be swallowed as an HTML tag.
+    result = CliRunner().invoke(app, ["doctor", "chain", "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    assert "COMMAND.NAMES.json" in result.output
+    assert "DIR/ACCOUNT_ID/" in result.output
