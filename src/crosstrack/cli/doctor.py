@@ -213,6 +213,17 @@ def register(parent: typer.Typer) -> None:
     parent.add_typer(app, name="doctor")
 
 
+def _judged_by(action: str | None, rows: tuple[str, ...] | None) -> str:
+    if rows:
+        return "rows that judge it: " + ", ".join(rows)
+    if action is None:
+        return "rows that judge it: all (the message names no action)"
+    return (
+        f"no row of crosstrack's trust chain judges {action}; `crosstrack doctor explain "
+        "--policies DIR` or `crosstrack doctor chain` checks any request"
+    )
+
+
 @app.command()
 def explain(
     text: Annotated[
@@ -285,10 +296,8 @@ def explain(
             typer.echo(json.dumps({"denial": denial.as_dict()}, indent=2))
         else:
             typer.echo(summary)
-            rows = ex.relevant_rows(denial)
             typer.echo(
-                "rows that judge it: "
-                + (", ".join(rows) if rows else "all")
+                _judged_by(denial.action, ex.relevant_rows(denial))
                 + "\nrun again with --local, --plan FILE or --profile-a/--profile-b to diagnose it"
             )
         raise typer.Exit(0)

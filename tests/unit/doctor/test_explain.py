@@ -197,3 +197,15 @@ def test_cli_explain_without_a_source_prints_the_parse_and_the_rows() -> None:
     assert "2.assume" in result.stdout
     bad = CliRunner().invoke(app, ["doctor", "explain", "nothing to see"])
     assert bad.exit_code == 2
+
+
+def test_cli_explain_of_an_action_outside_the_chain_says_no_row_judges_it() -> None:
+    text = (
+        "User: arn:aws:iam::111111111111:user/dev is not authorized to perform: "
+        "codecommit:ListRepositories because no identity-based policy allows the "
+        "codecommit:ListRepositories action"
+    )
+    result = CliRunner().invoke(app, ["doctor", "explain", text])
+    assert result.exit_code == 0, result.output
+    assert "no row of crosstrack's trust chain judges codecommit:ListRepositories" in result.stdout
+    assert "rows that judge it: all" not in result.stdout
