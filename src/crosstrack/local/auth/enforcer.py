@@ -335,29 +335,38 @@ class Enforcer:
         """The one served operation the request is, or the "not supported" refusal."""
         query = _query(wire.raw_query)
         found: operations.Classified | operations.Unclassified
-        if service == "s3":
-            found = s3_rules.classify(wire.method, wire.raw_path, query, headers)
-        elif operations.protocols(service)[0].startswith("rest"):
-            found = operations.classify_rest(
-                service,
-                method=wire.method,
-                raw_path=wire.raw_path,
-                query=query,
-                headers=headers,
-                body=wire.body,
-                served=operation_actions.served(service),
-            )
-        else:
-            found = operations.classify_rpc(
-                service,
-                method=wire.method,
-                raw_path=wire.raw_path,
-                raw_query=wire.raw_query,
-                headers=headers,
-                body=wire.body,
-            )
+        try:
+            if service == "s3":
+                found = s3_rules.classify(wire.method, wire.raw_path, query, headers)
+            elif operations.protocols(service)[0].startswith("rest"):
+                found = operations.classify_rest(
+                    service,
+                    method=wire.method,
+                    raw_path=wire.raw_path,
+                    query=query,
+                    headers=headers,
+                    body=wire.body,
+                    served=operation_actions.served(service),
+                )
+            else:
+                found = operations.classify_rpc(
+                    service,
+                    method=wire.method,
+                    raw_path=wire.raw_path,
+                    raw_query=wire.raw_query,
+                    headers=headers,
+                    body=wire.body,
+                )
+        except operations.JsonTooDeep:
+            raise self.unsupported(wire, service, "a JSON body nested too deeply") from None
         if isinstance(found, operations.Unclassified):
             raise self.unsupported(wire, service, found.reason)
+        if service != "s3":
+            conflict = operations.selector_conflict(
+                found, raw_query=wire.raw_query, body=wire.body, headers=headers
+            )
+            if conflict is not None:
+                raise self.unsupported(wire, service, conflict)
         reason = operation_actions.unsupported_reason(service, found.operation)
         if reason is not None:
             raise self.unsupported(wire, service, f"{service}:{found.operation} ({reason})")

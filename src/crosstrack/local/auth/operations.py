@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -267,11 +268,44 @@ def _route(service: str, operation: str) -> Route:
     return next(r for r in routes(service) if r.operation == operation)
 
 
+class JsonTooDeep(Exception):
+    """A JSON body nested deeper than Python's parser recurses (moto would crash on it)."""
+
+
 def _json(body: bytes) -> Any:
     try:
         return json.loads(body or b"{}")
+    except RecursionError:
+        raise JsonTooDeep from None
     except ValueError:
         return {}
+
+
+def selector_conflict(
+    found: Classified, *, raw_query: str, body: bytes, headers: Mapping[str, str]
+) -> str | None:
+    """Why moto could run another operation than ``found`` (or name another resource), else
+    None. moto's ``BaseResponse._get_action`` takes a parameter named ``Action`` before
+    X-Amz-Target or the route, from the form body, else the URL query, else a body that
+    merely parses as a query string, else the headers, the first of repeated values
+    (moto/core/responses.py ``setup_class``): so only a query request may carry one, the
+    operation it was classified as, once; and its parameters are never repeated."""
+    if headers.get("content-type", "").startswith("multipart/"):
+        return "a multipart body"  # a form to moto, which then ignores the URL query
+    query = parse_qsl(raw_query, keep_blank_values=True)
+    form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    actions = [value for key, value in (*query, *form) if key == "Action"]
+    if "action" in headers:
+        actions.append(headers["action"])
+    selector = found.protocol in ("query", "ec2")
+    if actions and (not selector or set(actions) != {found.operation}):
+        return f"{found.service}:{found.operation} with a parameter Action={actions!r}"
+    if selector:
+        counts = Counter(key for key, _ in (*query, *form))
+        repeated = sorted(key for key, count in counts.items() if count > 1)
+        if repeated:
+            return f"{found.service}:{found.operation} with repeated parameter(s) {repeated}"
+    return None
 
 
 def query_params(raw_query: str, body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
