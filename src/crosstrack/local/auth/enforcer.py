@@ -402,6 +402,14 @@ class Enforcer:
             raise RuntimeError(
                 f"moto serves {served_service} for a request admitted as {found.service}"
             )
+        # moto runs the operation a parameter named Action names, before X-Amz-Target or
+        # the route (operations.selector_conflict refuses such requests up front).
+        selected = (getattr(response, "querystring", None) or {}) if not is_s3 else {}
+        action = selected.get("Action") if isinstance(selected, Mapping) else None
+        if isinstance(action, list):
+            action = action[0] if action else None
+        if action is not None and action != found.operation:
+            raise RuntimeError(f"moto runs {action!r} for a request admitted as {found.operation}")
 
 
 def _moto_service(response: Any) -> str:
