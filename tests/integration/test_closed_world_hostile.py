@@ -244,3 +244,24 @@ def test_a_bad_chunk_size_is_a_400_not_a_crash(world: World, size: bytes) -> Non
     )
     assert received.split(b"\r\n", 1)[0].split(b" ")[1] == b"400", received[:300]
     assert world.object() == ORIGINAL
+
+
+def test_a_repeated_s3_query_parameter_cannot_widen_a_prefix_condition(world: World) -> None:
+    # moto lists the first prefix, the condition saw the last: refused, as ambiguous.
+    world.client("operator", "s3").put_object(Bucket=BUCKET, Key="home/bob/secret.txt", Body=b"b")
+    _user(
+        world,
+        "alice",
+        {
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": f"arn:aws:s3:::{BUCKET}",
+            "Condition": {"StringEquals": {"s3:prefix": "home/alice/"}},
+        },
+    )
+    alice = "prefix=home%2Falice%2F"
+    assert world.send("alice", "GET", f"/{BUCKET}?list-type=2&{alice}").status == 200
+    bob_then_alice = f"/{BUCKET}?list-type=2&prefix=home%2Fbob%2F&{alice}"
+    response = world.send("alice", "GET", bob_then_alice)
+    assert (response.status, b"home/bob/secret.txt" in response.data) == (501, False)
+    assert b"<Code>NotImplemented</Code>" in response.data

@@ -334,6 +334,11 @@ class Enforcer:
     ) -> operations.Classified:
         """The one served operation the request is, or the "not supported" refusal."""
         query = _query(wire.raw_query)
+        repeated = operations.repeated_keys(wire.raw_query)
+        if repeated:
+            # moto reads the first of repeated values, this layer (and its condition keys)
+            # the last: `?prefix=theirs&prefix=mine` listed what s3:prefix forbade.
+            raise self.unsupported(wire, service, f"repeated query parameter(s) {repeated}")
         found: operations.Classified | operations.Unclassified
         try:
             if service == "s3":

@@ -281,6 +281,19 @@ def _json(body: bytes) -> Any:
         return {}
 
 
+def repeated_keys(*encoded: str | bytes) -> list[str]:
+    """The parameter names that occur more than once across the query strings ``encoded``."""
+    counts = Counter(
+        key
+        for text in encoded
+        for key, _ in parse_qsl(
+            text.decode("utf-8", "replace") if isinstance(text, bytes) else text,
+            keep_blank_values=True,
+        )
+    )
+    return sorted(key for key, count in counts.items() if count > 1)
+
+
 def selector_conflict(
     found: Classified, *, raw_query: str, body: bytes, headers: Mapping[str, str]
 ) -> str | None:
@@ -301,8 +314,7 @@ def selector_conflict(
     if actions and (not selector or set(actions) != {found.operation}):
         return f"{found.service}:{found.operation} with a parameter Action={actions!r}"
     if selector:
-        counts = Counter(key for key, _ in (*query, *form))
-        repeated = sorted(key for key, count in counts.items() if count > 1)
+        repeated = repeated_keys(raw_query, body)
         if repeated:
             return f"{found.service}:{found.operation} with repeated parameter(s) {repeated}"
     return None
