@@ -305,6 +305,8 @@ def selector_conflict(
     operation it was classified as, once; and its parameters are never repeated."""
     if headers.get("content-type", "").startswith("multipart/"):
         return "a multipart body"  # a form to moto, which then ignores the URL query
+    if "gzip" in headers.get("content-encoding", "").lower():
+        return "a gzip-encoded body"  # moto gunzips it before it looks for Action
     query = parse_qsl(raw_query, keep_blank_values=True)
     form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     actions = [value for key, value in (*query, *form) if key == "Action"]
