@@ -49,6 +49,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                     "kms:ListKeys",
                     "logs:DescribeLogGroups",
                     "scheduler:GetSchedule",
+                    "scheduler:DeleteSchedule",
                     "sqs:ListQueues",
                 ],
                 "Resource": "*",
@@ -286,3 +287,34 @@ def test_a_gzip_body_cannot_name_another_action(
     assert response.status == 400, response.data
     assert b"InvalidAction" in response.data or b"UnknownOperationException" in response.data
     assert (len(kms.list_keys()["Keys"]), _users(world)) == (keys, users)
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "headers"),
+    [
+        ("GET", b'{"groupName": "secret"}', {"Content-Type": "application/json"}),
+        ("DELETE", b"groupName=secret", {"Content-Type": "text/plain"}),
+    ],
+)
+def test_a_rest_json_query_member_in_the_body_is_refused(
+    world: World, method: str, body: bytes, headers: dict[str, str]
+) -> None:
+    # GetSchedule's groupName is a query member; moto also finds it in the body.
+    scheduler = world.client("operator", "scheduler")
+    if "secret" not in [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]]:
+        scheduler.create_schedule_group(Name="secret")
+        scheduler.create_schedule(
+            Name="kept",
+            GroupName="secret",
+            ScheduleExpression="rate(1 hour)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={
+                "Arn": "arn:aws:sqs:us-east-1:111111111111:q",
+                "RoleArn": "arn:aws:iam::111111111111:role/r",
+                "Input": "secret input",
+            },
+        )
+    response = _send(world, "scheduler", method, "/schedules/kept", body, headers)
+    assert (response.status, response.json()["__type"]) == (404, "UnknownOperationException")
+    assert b"secret input" not in response.data
+    assert scheduler.get_schedule(Name="kept", GroupName="secret")["Name"] == "kept"

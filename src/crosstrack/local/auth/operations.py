@@ -294,6 +294,31 @@ def repeated_keys(*encoded: str | bytes) -> list[str]:
     return sorted(key for key, count in counts.items() if count > 1)
 
 
+def _misplaced(
+    found: Classified, body: bytes, headers: Mapping[str, str], form: list[tuple[str, str]]
+) -> list[str]:
+    """The URI and query members of a rest-json operation that the request also names in
+    its body or headers: moto's ``_get_param`` finds them there (a JSON body, a body that
+    parses as a query string, or, with neither a query nor a body, a header of that name),
+    while the authorization read the URL (`GET /schedules/s1` with a body
+    `{"groupName": "other"}` read another group's schedule)."""
+    members = _members(found.service, found.operation)
+    in_url = {
+        name_
+        for name, member in members.items()
+        if member.serialization.get("location") in ("uri", "querystring")
+        for name_ in (name, str(member.serialization.get("name") or name))
+    }
+    named = {key for key, _ in form}
+    shape = model(found.service).operation_model(found.operation).input_shape
+    if shape is None or not shape.serialization.get("payload"):
+        parsed = _json(body)  # a payload operation's body is a blob moto does not read
+        if isinstance(parsed, dict):
+            named |= set(parsed)
+    named |= {name.title() for name in headers}  # werkzeug's spelling of a header's name
+    return sorted(named & in_url)
+
+
 def selector_conflict(
     found: Classified, *, raw_query: str, body: bytes, headers: Mapping[str, str]
 ) -> str | None:
@@ -312,6 +337,10 @@ def selector_conflict(
     actions = [value for key, value in (*query, *form) if key == "Action"]
     if "action" in headers:
         actions.append(headers["action"])
+    if found.protocol.startswith("rest"):
+        misplaced = _misplaced(found, body, headers, form)
+        if misplaced:
+            return f"{found.service}:{found.operation} with {misplaced} outside the URL"
     selector = found.protocol in ("query", "ec2")
     if actions and (not selector or set(actions) != {found.operation}):
         return f"{found.service}:{found.operation} with a parameter Action={actions!r}"
