@@ -8,7 +8,10 @@ exactly one operation of a served service (operations.py — anything else is re
 supported and never reaches moto), work out every IAM action and resource it needs, gather
 every policy that applies from the emulator's state, let ``crosstrack.iam`` decide, and audit
 each decision. moto's own authorization hook (seams.py) only checks that moto serves the
-request that was admitted (:meth:`Enforcer.enforce_moto_request`).
+request that was admitted (:meth:`Enforcer.enforce_moto_request`). Requests moto would read
+differently (selectors.py) are refused at classification.
+
+(A little over 400 lines: the whole admission path of a request, read top to bottom.)
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from crosstrack.local.auth import (
     payload,
     policies,
     request_time,
+    selectors,
     sigv4,
 )
 from crosstrack.local.auth.decisions import Decider, EngineFailure, Question
@@ -334,7 +338,7 @@ class Enforcer:
     ) -> operations.Classified:
         """The one served operation the request is, or the "not supported" refusal."""
         query = _query(wire.raw_query)
-        repeated = operations.repeated_keys(wire.raw_query)
+        repeated = selectors.repeated_keys(wire.raw_query)
         if repeated:
             # moto reads the first of repeated values, this layer (and its condition keys)
             # the last: `?prefix=theirs&prefix=mine` listed what s3:prefix forbade.
@@ -367,7 +371,7 @@ class Enforcer:
         if isinstance(found, operations.Unclassified):
             raise self.unsupported(wire, service, found.reason)
         if service != "s3":
-            conflict = operations.selector_conflict(
+            conflict = selectors.selector_conflict(
                 found, raw_query=wire.raw_query, body=wire.body, headers=headers
             )
             if conflict is not None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -224,7 +223,7 @@ def match_rest(
     return candidates[0]
 
 
-def _members(service: str, operation: str) -> dict[str, Any]:
+def members_of(service: str, operation: str) -> dict[str, Any]:
     shape = model(service).operation_model(operation).input_shape
     return dict(shape.members) if shape is not None else {}
 
@@ -242,7 +241,7 @@ def rest_params(
     params: dict[str, Any] = {}
     parsed: Any = None
     known = set(SIGNING_QUERY_KEYS) | {key for key, _ in _route(service, operation).required}
-    for name, member in _members(service, operation).items():
+    for name, member in members_of(service, operation).items():
         location = member.serialization.get("location")
         wire_name = str(member.serialization.get("name") or name)
         if location == "uri":
@@ -257,7 +256,7 @@ def rest_params(
                 params[name] = headers[wire_name.lower()]
         elif location is None and service != "s3":
             if parsed is None:
-                parsed = _json(body)
+                parsed = json_body(body)
             if isinstance(parsed, dict) and wire_name in parsed:
                 params[name] = parsed[wire_name]
     unknown = tuple(sorted(key for key in query if key not in known))
@@ -272,83 +271,13 @@ class JsonTooDeep(Exception):
     """A JSON body nested deeper than Python's parser recurses (moto would crash on it)."""
 
 
-def _json(body: bytes) -> Any:
+def json_body(body: bytes) -> Any:
     try:
         return json.loads(body or b"{}")
     except RecursionError:
         raise JsonTooDeep from None
     except ValueError:
         return {}
-
-
-def repeated_keys(*encoded: str | bytes) -> list[str]:
-    """The parameter names that occur more than once across the query strings ``encoded``."""
-    counts = Counter(
-        key
-        for text in encoded
-        for key, _ in parse_qsl(
-            text.decode("utf-8", "replace") if isinstance(text, bytes) else text,
-            keep_blank_values=True,
-        )
-    )
-    return sorted(key for key, count in counts.items() if count > 1)
-
-
-def _misplaced(
-    found: Classified, body: bytes, headers: Mapping[str, str], form: list[tuple[str, str]]
-) -> list[str]:
-    """The URI and query members of a rest-json operation that the request also names in
-    its body or headers: moto's ``_get_param`` finds them there (a JSON body, a body that
-    parses as a query string, or, with neither a query nor a body, a header of that name),
-    while the authorization read the URL (`GET /schedules/s1` with a body
-    `{"groupName": "other"}` read another group's schedule)."""
-    members = _members(found.service, found.operation)
-    in_url = {
-        name_
-        for name, member in members.items()
-        if member.serialization.get("location") in ("uri", "querystring")
-        for name_ in (name, str(member.serialization.get("name") or name))
-    }
-    named = {key for key, _ in form}
-    shape = model(found.service).operation_model(found.operation).input_shape
-    if shape is None or not shape.serialization.get("payload"):
-        parsed = _json(body)  # a payload operation's body is a blob moto does not read
-        if isinstance(parsed, dict):
-            named |= set(parsed)
-    named |= {name.title() for name in headers}  # werkzeug's spelling of a header's name
-    return sorted(named & in_url)
-
-
-def selector_conflict(
-    found: Classified, *, raw_query: str, body: bytes, headers: Mapping[str, str]
-) -> str | None:
-    """Why moto could run another operation than ``found`` (or name another resource), else
-    None. moto's ``BaseResponse._get_action`` takes a parameter named ``Action`` before
-    X-Amz-Target or the route, from the form body, else the URL query, else a body that
-    merely parses as a query string, else the headers, the first of repeated values
-    (moto/core/responses.py ``setup_class``): so only a query request may carry one, the
-    operation it was classified as, once; and its parameters are never repeated."""
-    if headers.get("content-type", "").startswith("multipart/"):
-        return "a multipart body"  # a form to moto, which then ignores the URL query
-    if "gzip" in headers.get("content-encoding", "").lower():
-        return "a gzip-encoded body"  # moto gunzips it before it looks for Action
-    query = parse_qsl(raw_query, keep_blank_values=True)
-    form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-    actions = [value for key, value in (*query, *form) if key == "Action"]
-    if "action" in headers:
-        actions.append(headers["action"])
-    if found.protocol.startswith("rest"):
-        misplaced = _misplaced(found, body, headers, form)
-        if misplaced:
-            return f"{found.service}:{found.operation} with {misplaced} outside the URL"
-    selector = found.protocol in ("query", "ec2")
-    if actions and (not selector or set(actions) != {found.operation}):
-        return f"{found.service}:{found.operation} with a parameter Action={actions!r}"
-    if selector:
-        repeated = repeated_keys(raw_query, body)
-        if repeated:
-            return f"{found.service}:{found.operation} with repeated parameter(s) {repeated}"
-    return None
 
 
 def query_params(raw_query: str, body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
@@ -393,7 +322,7 @@ def classify_rpc(  # noqa: PLR0911 - one answer per protocol and failure
                 )
             if method.upper() != "POST" or raw_path != "/":
                 return Unclassified(service, f"{target} must be a POST to /")
-            parsed = _json(body)
+            parsed = json_body(body)
             return Classified(
                 service, operation, protocol, parsed if isinstance(parsed, dict) else {}
             )
