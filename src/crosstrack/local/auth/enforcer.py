@@ -8,7 +8,10 @@ exactly one operation of a served service (operations.py — anything else is re
 supported and never reaches moto), work out every IAM action and resource it needs, gather
 every policy that applies from the emulator's state, let ``crosstrack.iam`` decide, and audit
 each decision. moto's own authorization hook (seams.py) only checks that moto serves the
-request that was admitted (:meth:`Enforcer.enforce_moto_request`).
+request that was admitted (:meth:`Enforcer.enforce_moto_request`). Requests moto would read
+differently (selectors.py) are refused at classification.
+
+(A little over 400 lines: the whole admission path of a request, read top to bottom.)
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from crosstrack.local.auth import (
     payload,
     policies,
     request_time,
+    selectors,
     sigv4,
 )
 from crosstrack.local.auth.decisions import Decider, EngineFailure, Question
@@ -334,30 +338,44 @@ class Enforcer:
     ) -> operations.Classified:
         """The one served operation the request is, or the "not supported" refusal."""
         query = _query(wire.raw_query)
+        repeated = selectors.repeated_keys(wire.raw_query)
+        if repeated:
+            # moto reads the first of repeated values, this layer (and its condition keys)
+            # the last: `?prefix=theirs&prefix=mine` listed what s3:prefix forbade.
+            raise self.unsupported(wire, service, f"repeated query parameter(s) {repeated}")
         found: operations.Classified | operations.Unclassified
-        if service == "s3":
-            found = s3_rules.classify(wire.method, wire.raw_path, query, headers)
-        elif operations.protocols(service)[0].startswith("rest"):
-            found = operations.classify_rest(
-                service,
-                method=wire.method,
-                raw_path=wire.raw_path,
-                query=query,
-                headers=headers,
-                body=wire.body,
-                served=operation_actions.served(service),
-            )
-        else:
-            found = operations.classify_rpc(
-                service,
-                method=wire.method,
-                raw_path=wire.raw_path,
-                raw_query=wire.raw_query,
-                headers=headers,
-                body=wire.body,
-            )
+        try:
+            if service == "s3":
+                found = s3_rules.classify(wire.method, wire.raw_path, query, headers)
+            elif operations.protocols(service)[0].startswith("rest"):
+                found = operations.classify_rest(
+                    service,
+                    method=wire.method,
+                    raw_path=wire.raw_path,
+                    query=query,
+                    headers=headers,
+                    body=wire.body,
+                    served=operation_actions.served(service),
+                )
+            else:
+                found = operations.classify_rpc(
+                    service,
+                    method=wire.method,
+                    raw_path=wire.raw_path,
+                    raw_query=wire.raw_query,
+                    headers=headers,
+                    body=wire.body,
+                )
+        except operations.JsonTooDeep:
+            raise self.unsupported(wire, service, "a JSON body nested too deeply") from None
         if isinstance(found, operations.Unclassified):
             raise self.unsupported(wire, service, found.reason)
+        if service != "s3":
+            conflict = selectors.selector_conflict(
+                found, raw_query=wire.raw_query, body=wire.body, headers=headers
+            )
+            if conflict is not None:
+                raise self.unsupported(wire, service, conflict)
         reason = operation_actions.unsupported_reason(service, found.operation)
         if reason is not None:
             raise self.unsupported(wire, service, f"{service}:{found.operation} ({reason})")
@@ -393,6 +411,14 @@ class Enforcer:
             raise RuntimeError(
                 f"moto serves {served_service} for a request admitted as {found.service}"
             )
+        # moto runs the operation a parameter named Action names, before X-Amz-Target or
+        # the route (operations.selector_conflict refuses such requests up front).
+        selected = (getattr(response, "querystring", None) or {}) if not is_s3 else {}
+        action = selected.get("Action") if isinstance(selected, Mapping) else None
+        if isinstance(action, list):
+            action = action[0] if action else None
+        if action is not None and action != found.operation:
+            raise RuntimeError(f"moto runs {action!r} for a request admitted as {found.operation}")
 
 
 def _moto_service(response: Any) -> str:

@@ -223,7 +223,7 @@ def match_rest(
     return candidates[0]
 
 
-def _members(service: str, operation: str) -> dict[str, Any]:
+def members_of(service: str, operation: str) -> dict[str, Any]:
     shape = model(service).operation_model(operation).input_shape
     return dict(shape.members) if shape is not None else {}
 
@@ -241,7 +241,7 @@ def rest_params(
     params: dict[str, Any] = {}
     parsed: Any = None
     known = set(SIGNING_QUERY_KEYS) | {key for key, _ in _route(service, operation).required}
-    for name, member in _members(service, operation).items():
+    for name, member in members_of(service, operation).items():
         location = member.serialization.get("location")
         wire_name = str(member.serialization.get("name") or name)
         if location == "uri":
@@ -256,7 +256,7 @@ def rest_params(
                 params[name] = headers[wire_name.lower()]
         elif location is None and service != "s3":
             if parsed is None:
-                parsed = _json(body)
+                parsed = json_body(body)
             if isinstance(parsed, dict) and wire_name in parsed:
                 params[name] = parsed[wire_name]
     unknown = tuple(sorted(key for key in query if key not in known))
@@ -267,9 +267,15 @@ def _route(service: str, operation: str) -> Route:
     return next(r for r in routes(service) if r.operation == operation)
 
 
-def _json(body: bytes) -> Any:
+class JsonTooDeep(Exception):
+    """A JSON body nested deeper than Python's parser recurses (moto would crash on it)."""
+
+
+def json_body(body: bytes) -> Any:
     try:
         return json.loads(body or b"{}")
+    except RecursionError:
+        raise JsonTooDeep from None
     except ValueError:
         return {}
 
@@ -316,7 +322,7 @@ def classify_rpc(  # noqa: PLR0911 - one answer per protocol and failure
                 )
             if method.upper() != "POST" or raw_path != "/":
                 return Unclassified(service, f"{target} must be a POST to /")
-            parsed = _json(body)
+            parsed = json_body(body)
             return Classified(
                 service, operation, protocol, parsed if isinstance(parsed, dict) else {}
             )

@@ -63,8 +63,16 @@ class _HeaderReader(cheroot_server.HeaderReader):
         return allowed and (b"_" not in key_name or key_name.lower().startswith(b"x-amz-meta-"))
 
 
-def _body_settled(rfile: Any) -> bool:
+# Set on the request's body stream (``wsgi.input``) by the gateway when its chunked framing
+# was malformed: what follows on the connection is not the next request, and reading on
+# would take a garbage line for a chunk size and wait for that many bytes.
+BODY_LOST = "crosstrack_body_lost"
+
+
+def _body_settled(rfile: Any) -> bool:  # noqa: PLR0911 - one answer per stream state
     """Read what is left of the request body, up to ``_DRAIN_LIMIT``; True if none is left."""
+    if getattr(rfile, BODY_LOST, False):
+        return False
     if isinstance(rfile, cheroot_server.KnownLengthRFile):
         remaining = int(rfile.remaining)
         if remaining > _DRAIN_LIMIT:
@@ -83,7 +91,7 @@ def _body_settled(rfile: Any) -> bool:
                 if not data:
                     break
                 drained += len(data)
-        except (ValueError, OSError):  # malformed chunking: the stream is lost
+        except (ValueError, OverflowError, OSError):  # malformed chunking: the stream is lost
             return False
         return bool(rfile.closed)
     return True

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from crosstrack.local.moto.app import PRESERVED_HEADER_NAMES_KEY
-from crosstrack.local.transport.listener import HOST, StartResponse, WsgiApp
+from crosstrack.local.transport.listener import BODY_LOST, HOST, StartResponse, WsgiApp
 from crosstrack.local.transport.wire import CURRENT, WireRequest
 
 # The largest request body the local AWS accepts (documented in docs/local-aws.md): larger
@@ -30,6 +30,10 @@ class BodyTooLarge(Exception):
     def __init__(self, size: int | None) -> None:
         super().__init__(f"request body over {MAX_BODY_BYTES} bytes")
         self.size = size
+
+
+class BadChunking(Exception):
+    """The chunked transfer encoding of the request body is malformed."""
 
 
 def _read_body(environ: dict[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
@@ -51,7 +55,11 @@ def _read_body(environ: dict[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
         chunks = []
         total = 0
         while True:
-            chunk = stream.read(_READ_SIZE)
+            try:
+                chunk = stream.read(_READ_SIZE)
+            except (ValueError, OverflowError) as exc:  # cheroot: a chunk size not hex, or huge
+                setattr(stream, BODY_LOST, True)  # the connection closes after the answer
+                raise BadChunking(str(exc)) from None
             if not chunk:
                 break
             total += len(chunk)
@@ -121,6 +129,8 @@ class RecordingApp:
             body = _read_body(environ)
         except BodyTooLarge as too_large:
             return self._too_large(environ, start_response, too_large)
+        except BadChunking as bad:
+            return self._bad_chunking(environ, start_response, bad)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         wire = self._wire(environ, body)
@@ -255,11 +265,37 @@ class RecordingApp:
                 detail={"size": too_large.size, "limit": MAX_BODY_BYTES},
             )
 
-        def closing(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
-            # The body was not read: the connection cannot carry another request.
-            return start_response(status, [*headers, ("Connection", "close")], *args)
+        return list(error(environ, _closing(start_response)))
 
-        return list(error(environ, closing))
+    def _bad_chunking(
+        self, environ: dict[str, Any], start_response: StartResponse, bad: BadChunking
+    ) -> Iterable[bytes]:
+        """S3's answer to a body that is not what its framing announced (IncompleteBody),
+        recorded as a rejection; moto never sees the request."""
+        from crosstrack.local.auth import denials
+        from crosstrack.local.auth.enforcer import active
+
+        error = denials.s3_error(
+            400, "IncompleteBody", f"Malformed chunked request body: {bad}", str(uuid.uuid4())
+        )
+        enforcer = active()
+        if enforcer is not None:
+            enforcer.decider.reject(
+                request_id=error.request_id,
+                via="https" if self.secure else "http",
+                reason="malformed chunked body",
+                detail={"error": str(bad)},
+            )
+        return list(error(environ, _closing(start_response)))
+
+
+def _closing(start_response: StartResponse) -> StartResponse:
+    """A response after which the connection is closed: the body was not read whole."""
+
+    def closing(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        return start_response(status, [*headers, ("Connection", "close")], *args)
+
+    return closing
 
 
 def _plain(status: int, text: str) -> WsgiApp:
