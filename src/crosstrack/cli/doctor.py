@@ -185,6 +185,10 @@ def doctor(
     Sources: `--local` (the running local AWS), `--profile-a A --profile-b B` (live AWS, read-only
     calls only), or `--plan plan.json` (`terraform show -json` of a saved plan, offline).
     Names come from the flags, else Terraform's outputs, else the defaults.
+
+    Examples: `crosstrack doctor --local` (beside `crosstrack demo --keep`);
+    `crosstrack doctor --profile-a account-a --profile-b account-b --json`;
+    `terraform -chdir=infra show -json plan.out > plan.json && crosstrack doctor --plan plan.json`.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -255,6 +259,11 @@ def explain(
 
     With --policies DIR the request itself is checked as `doctor chain` would (a denied
     sts:AssumeRole as a hop to that role, anything else as the final request), offline.
+
+    Examples: `crosstrack doctor explain "User: arn:aws:sts::111111111111:assumed-role/R/s is
+    not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/B"`;
+    `crosstrack doctor explain --event event.json --local` (a CloudTrail event, or the local
+    AWS's audit.jsonl); `pbpaste | crosstrack doctor explain - --plan plan.json`.
     """
     from crosstrack.doctor import explain as ex
     from crosstrack.doctor.model import DoctorInputError
