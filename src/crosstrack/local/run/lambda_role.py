@@ -39,7 +39,8 @@ def service_client(aws: LocalAWS, creds: ServiceCredentials, service: str, regio
         aws_access_key_id=creds.access_key_id,
         aws_secret_access_key=creds.secret_access_key,
         aws_session_token=creds.session_token,
-        config=Config(retries={"max_attempts": 1}),
+        # total_max_attempts counts the first try; botocore's max_attempts counts retries only.
+        config=Config(retries={"total_max_attempts": 1}),
     )
 
 
