@@ -202,7 +202,7 @@ def test_a_second_function_given_role_a_is_refused_at_link_2(aws: LocalAWS) -> N
 def test_role_a_obtained_as_lambda_but_for_no_function_is_refused(aws: LocalAWS) -> None:
     # The trust allows the Lambda service; without a function the session has no
     # lambda:SourceFunctionArn, whatever source ARN the service named.
-    creds = aws.service_session(
+    creds = aws.services.assume_role(
         "lambda.amazonaws.com",
         ROLE_A,
         source_account=ACCOUNT_A,

@@ -19,7 +19,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from crosstrack.local import ACCOUNT_A, ACCOUNT_B, LocalAWS
+from crosstrack.local import ACCOUNT_A, ACCOUNT_B, LocalAWS, LocalAWSError
 
 ROLE_A = f"arn:aws:iam::{ACCOUNT_A}:role/connect-to-bridge"
 ROLE_A_NO_POLICY = f"arn:aws:iam::{ACCOUNT_A}:role/bridge-without-permission"
@@ -102,7 +102,7 @@ class World:
         )
 
     def role_a_session(self, role_arn: str = ROLE_A) -> tuple[str, str, str]:
-        creds = self.aws.service_session(
+        creds = self.aws.services.assume_role(
             "lambda.amazonaws.com", role_arn, source_account=ACCOUNT_A, source_arn=FUNCTION_ARN
         )
         return creds.access_key_id, creds.secret_access_key, creds.session_token
@@ -494,7 +494,7 @@ def test_audit_names_the_session_and_the_deciding_statement(world: World) -> Non
 
 def test_service_principal_decisions_are_audited(world: World) -> None:
     before = len(_audit(world.aws))
-    verdict = world.aws.authorize(
+    verdict = world.aws.services.authorize(
         "scheduler.amazonaws.com",
         "lambda:InvokeFunction",
         FUNCTION_ARN,
@@ -647,3 +647,10 @@ def test_max_session_duration_is_the_role_s_own(world: World) -> None:
     assert refused.value.response["Error"]["Message"] == (
         "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
     )
+
+
+def test_services_act_only_for_a_running_local_aws(tmp_path: Path) -> None:
+    with pytest.raises(LocalAWSError, match="not running"):
+        LocalAWS(tmp_path / "never-started").services.assume_role(
+            "lambda.amazonaws.com", ROLE_A, source_account=ACCOUNT_A, source_arn=FUNCTION_ARN
+        )

@@ -24,10 +24,10 @@ Public API::
         aws.audit_log           # JSON Lines, one line per authorization decision
         aws.env()               # the export variables of design.md, in order
         aws.export_lines()      # ["export AWS_ENDPOINT_URL=…", …]
-        creds = aws.service_session("lambda.amazonaws.com", role_arn,
-                                    source_account=A, source_arn=function_arn)
-        verdict = aws.authorize("scheduler.amazonaws.com", "lambda:InvokeFunction",
-                                function_arn, source_account=A, source_arn=schedule_arn)
+        creds = aws.services.assume_role("lambda.amazonaws.com", role_arn,
+                                         source_account=A, source_arn=function_arn)
+        verdict = aws.services.authorize("scheduler.amazonaws.com", "lambda:InvokeFunction",
+                                         function_arn, source_account=A, source_arn=schedule_arn)
 
 Bootstrap (at start): the operator user with an access key in A, and B's ``terraform``
 role with the trust and permissions of ``infra/bootstrap/``. One LocalAWS per process.
@@ -45,7 +45,11 @@ from crosstrack.local.errors import (
     MotoSeamError,
     PortInUseError,
 )
-from crosstrack.local.services.service_access import AccessDeniedError, ServiceCredentials
+from crosstrack.local.services.service_access import (
+    AccessDeniedError,
+    ServiceAccess,
+    ServiceCredentials,
+)
 from crosstrack.local.setup.bootstrap import OperatorCredentials
 
 __all__ = [
@@ -61,5 +65,6 @@ __all__ = [
     "MotoSeamError",
     "OperatorCredentials",
     "PortInUseError",
+    "ServiceAccess",
     "ServiceCredentials",
 ]

@@ -5,20 +5,16 @@ from __future__ import annotations
 import secrets
 import shutil
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from crosstrack.iam import Decision
 from crosstrack.local.accounts import ACCOUNT_A, ACCOUNT_B
-from crosstrack.local.auth.actions import ContextValue
 from crosstrack.local.auth.audit import AuditLog
 from crosstrack.local.auth.decisions import Decider, Engine, load_engine
 from crosstrack.local.errors import LocalAWSError, MissingDependencyError
 from crosstrack.local.moto import seams
-from crosstrack.local.services import service_access
-from crosstrack.local.services.service_access import ServiceCredentials
+from crosstrack.local.services.service_access import ServiceAccess
 from crosstrack.local.setup import bootstrap, profiles
 from crosstrack.local.setup.bootstrap import OperatorCredentials
 from crosstrack.local.transport.listener import Listener, listen, port_is_free
@@ -206,54 +202,12 @@ class LocalAWS:
         return profiles.export_lines(self.env())
 
     # ----------------------------------------------------------- service callers
-    def service_session(
-        self,
-        service: str,
-        role_arn: str,
-        *,
-        source_account: str,
-        source_arn: str,
-        session_name: str | None = None,
-        duration_seconds: int = 3600,
-    ) -> ServiceCredentials:
-        """Act as ``service`` (e.g. ``lambda.amazonaws.com``) and assume ``role_arn``.
-
-        Checked against the role's trust policy with ``aws:SourceAccount`` / ``aws:SourceArn``
-        set; raises :class:`AccessDeniedError` when refused. Audited.
-        """
-        return service_access.service_session(
-            self._require_started(),
-            service,
-            role_arn,
-            source_account=source_account,
-            source_arn=source_arn,
-            session_name=session_name,
-            duration_seconds=duration_seconds,
-        )
-
-    def authorize(
-        self,
-        principal: str,
-        action: str,
-        resource: str,
-        *,
-        context: Mapping[str, ContextValue] | None = None,
-        source_account: str | None = None,
-        source_arn: str | None = None,
-    ) -> Decision:
-        """Let an emulator component ask the engine (audited like any request), e.g.
-        ``authorize("scheduler.amazonaws.com", "lambda:InvokeFunction", function_arn,
-        source_account=A, source_arn=schedule_arn)``. Returns the verdict; never raises
-        for a denial."""
-        return service_access.authorize(
-            self._require_started(),
-            principal,
-            action,
-            resource,
-            context=context,
-            source_account=source_account,
-            source_arn=source_arn,
-        )
+    @property
+    def services(self) -> ServiceAccess:
+        """The emulator's own components acting as AWS services, decided and audited like
+        any request: ``services.assume_role(...)`` (a role's trust checked, e.g. for
+        ``lambda.amazonaws.com``) and ``services.authorize(...)``."""
+        return ServiceAccess(self._require_started())
 
     def _require_started(self) -> Decider:
         if not self._started or self._decider is None:

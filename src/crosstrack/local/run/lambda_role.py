@@ -51,7 +51,7 @@ def function_credentials(aws: LocalAWS, config: FunctionConfig) -> ServiceCreden
     function's ARN, so every request signed with them carries ``lambda:SourceFunctionArn``.
     Raises :class:`AccessDeniedError` when the role's trust refuses Lambda.
     """
-    creds = aws.service_session(
+    creds = aws.services.assume_role(
         LAMBDA_SERVICE,
         config.role,
         source_account=config.account,

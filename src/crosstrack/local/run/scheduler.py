@@ -155,7 +155,7 @@ def fire(aws: LocalAWS, target: ScheduledTarget, scheduled_time: datetime) -> Fi
         return Firing(target, scheduled_time, execution_id, payload, ok, step, code, message)
 
     try:
-        creds = aws.service_session(
+        creds = aws.services.assume_role(
             SCHEDULER_SERVICE,
             target.role_arn,
             source_account=target.account,

@@ -81,63 +81,6 @@ def _session_name(source_arn: str) -> str:
     return re.sub(r"[^\w+=,.@-]", "-", tail)[:64]
 
 
-def service_session(
-    decider: Decider,
-    service: str,
-    role_arn: str,
-    *,
-    source_account: str,
-    source_arn: str,
-    session_name: str | None = None,
-    duration_seconds: int = 3600,
-) -> ServiceCredentials:
-    """``service`` assumes ``role_arn``; the role's trust policy must allow it explicitly."""
-    _check_service(service)
-    name = session_name or _session_name(source_arn)
-    owner = actions.resource_account(role_arn, source_account)
-    context = _service_context(decider, service, source_account, source_arn)
-    context["sts:RoleSessionName"] = name
-    context["aws:ResourceAccount"] = owner
-    role = policies.role_by_arn(role_arn)
-    question = Question(
-        principal=service,
-        action="sts:AssumeRole",
-        resource=role_arn,
-        resource_account=owner,
-        context=context,
-        resource_policy=policies.trust_policy(role) if role is not None else None,
-    )
-    request_id = str(uuid.uuid4())
-    if role is None:
-        verdict = decider.refuse(
-            question,
-            explanation=f"the role {role_arn} does not exist, so nothing can assume it",
-            decided_by=Layer.RESOURCE_POLICY,
-            via=VIA,
-            request_id=request_id,
-        )
-    else:
-        verdict = decider.ask(question, via=VIA, request_id=request_id)
-    if not verdict.allowed:
-        message = access_denied_message(
-            service,
-            "sts:AssumeRole",
-            role_arn,
-            decision=verdict.decision,
-            layer=None,
-            explain=False,
-        )
-        raise AccessDeniedError(message, verdict)
-    session = state.assume_role(owner, role_arn, name, duration_seconds)
-    return ServiceCredentials(
-        access_key_id=session.access_key_id,
-        secret_access_key=session.secret_access_key,
-        session_token=session.session_token,
-        expiration=session.expiration,
-        arn=session.arn,
-    )
-
-
 def _resource_policy(action: str, resource: str, account: str) -> policies.NamedPolicy | None:
     service = action.split(":", 1)[0].lower()
     if service == "sts":
@@ -179,55 +122,128 @@ def _identity(arn: str) -> Caller | None:
     return None
 
 
-def authorize(
-    decider: Decider,
-    principal: str,
-    action: str,
-    resource: str,
-    *,
-    context: Mapping[str, actions.ContextValue] | None = None,
-    source_account: str | None = None,
-    source_arn: str | None = None,
-) -> Decision:
-    """Ask the engine whether ``principal`` may do ``action`` on ``resource``, and audit it.
+@dataclass(frozen=True)
+class ServiceAccess:
+    """What the emulator's own components do as AWS services, decided by ``decider``.
 
-    ``principal`` is a service principal (``scheduler.amazonaws.com``) or an IAM user, role
-    or session ARN. The governing resource policy is looked up by the action's service
-    (a function's policy for ``lambda:*``, the trust policy for ``sts:AssumeRole``, …).
+    :attr:`LocalAWS.services <crosstrack.local.LocalAWS.services>` hands out the one of the
+    running local AWS.
     """
-    owner = actions.resource_account(resource, source_account or "")
-    merged: dict[str, Any]
-    identity: Caller | None = None
-    if principal in SERVICE_PRINCIPALS or principal.endswith(".amazonaws.com"):
-        merged = _service_context(decider, principal, source_account, source_arn)
-    else:
-        identity = _identity(principal)
-        if identity is None:
-            raise ValueError(f"{principal!r} is neither a service principal nor an IAM ARN")
-        merged = _service_context(decider, "", source_account, source_arn)
-        for key in ("aws:PrincipalIsAWSService", "aws:PrincipalServiceName"):
-            merged.pop(key)
-        merged.update(
-            {
-                "aws:PrincipalArn": identity.principal_arn,
-                "aws:PrincipalAccount": identity.account,
-            }
+
+    decider: Decider
+
+    def assume_role(
+        self,
+        service: str,
+        role_arn: str,
+        *,
+        source_account: str,
+        source_arn: str,
+        session_name: str | None = None,
+        duration_seconds: int = 3600,
+    ) -> ServiceCredentials:
+        """Act as ``service`` (e.g. ``lambda.amazonaws.com``) and assume ``role_arn``.
+
+        The role's trust policy must allow it explicitly, with ``aws:SourceAccount`` and
+        ``aws:SourceArn`` set; raises :class:`AccessDeniedError` when refused. Audited.
+        """
+        _check_service(service)
+        name = session_name or _session_name(source_arn)
+        owner = actions.resource_account(role_arn, source_account)
+        context = _service_context(self.decider, service, source_account, source_arn)
+        context["sts:RoleSessionName"] = name
+        context["aws:ResourceAccount"] = owner
+        role = policies.role_by_arn(role_arn)
+        question = Question(
+            principal=service,
+            action="sts:AssumeRole",
+            resource=role_arn,
+            resource_account=owner,
+            context=context,
+            resource_policy=policies.trust_policy(role) if role is not None else None,
         )
-        owner = owner or identity.account
-    if owner:
-        merged["aws:ResourceAccount"] = owner
-    merged.update(context or {})
-    question = Question(
-        principal=principal,
-        action=action,
-        resource=resource,
-        resource_account=owner or None,
-        context=merged,
-        principal_arn=identity.principal_arn if identity else None,
-        account=identity.account if identity else None,
-        session_name=identity.session_name if identity else None,
-        identity_policies=policies.identity_policies(identity) if identity else [],
-        permission_boundary=policies.permissions_boundary(identity) if identity else None,
-        resource_policy=_resource_policy(action, resource, owner),
-    )
-    return decider.ask(question, via=VIA, request_id=str(uuid.uuid4()))
+        request_id = str(uuid.uuid4())
+        if role is None:
+            verdict = self.decider.refuse(
+                question,
+                explanation=f"the role {role_arn} does not exist, so nothing can assume it",
+                decided_by=Layer.RESOURCE_POLICY,
+                via=VIA,
+                request_id=request_id,
+            )
+        else:
+            verdict = self.decider.ask(question, via=VIA, request_id=request_id)
+        if not verdict.allowed:
+            message = access_denied_message(
+                service,
+                "sts:AssumeRole",
+                role_arn,
+                decision=verdict.decision,
+                layer=None,
+                explain=False,
+            )
+            raise AccessDeniedError(message, verdict)
+        session = state.assume_role(owner, role_arn, name, duration_seconds)
+        return ServiceCredentials(
+            access_key_id=session.access_key_id,
+            secret_access_key=session.secret_access_key,
+            session_token=session.session_token,
+            expiration=session.expiration,
+            arn=session.arn,
+        )
+
+    def authorize(
+        self,
+        principal: str,
+        action: str,
+        resource: str,
+        *,
+        context: Mapping[str, actions.ContextValue] | None = None,
+        source_account: str | None = None,
+        source_arn: str | None = None,
+    ) -> Decision:
+        """Ask the engine whether ``principal`` may do ``action`` on ``resource``, and audit
+        it, e.g. ``authorize("scheduler.amazonaws.com", "lambda:InvokeFunction",
+        function_arn, source_account=A, source_arn=schedule_arn)``. Returns the verdict;
+        never raises for a denial.
+
+        ``principal`` is a service principal (``scheduler.amazonaws.com``) or an IAM user, role
+        or session ARN. The governing resource policy is looked up by the action's service
+        (a function's policy for ``lambda:*``, the trust policy for ``sts:AssumeRole``, …).
+        """
+        owner = actions.resource_account(resource, source_account or "")
+        merged: dict[str, Any]
+        identity: Caller | None = None
+        if principal in SERVICE_PRINCIPALS or principal.endswith(".amazonaws.com"):
+            merged = _service_context(self.decider, principal, source_account, source_arn)
+        else:
+            identity = _identity(principal)
+            if identity is None:
+                raise ValueError(f"{principal!r} is neither a service principal nor an IAM ARN")
+            merged = _service_context(self.decider, "", source_account, source_arn)
+            for key in ("aws:PrincipalIsAWSService", "aws:PrincipalServiceName"):
+                merged.pop(key)
+            merged.update(
+                {
+                    "aws:PrincipalArn": identity.principal_arn,
+                    "aws:PrincipalAccount": identity.account,
+                }
+            )
+            owner = owner or identity.account
+        if owner:
+            merged["aws:ResourceAccount"] = owner
+        merged.update(context or {})
+        question = Question(
+            principal=principal,
+            action=action,
+            resource=resource,
+            resource_account=owner or None,
+            context=merged,
+            principal_arn=identity.principal_arn if identity else None,
+            account=identity.account if identity else None,
+            session_name=identity.session_name if identity else None,
+            identity_policies=policies.identity_policies(identity) if identity else [],
+            permission_boundary=policies.permissions_boundary(identity) if identity else None,
+            resource_policy=_resource_policy(action, resource, owner),
+        )
+        return self.decider.ask(question, via=VIA, request_id=str(uuid.uuid4()))
