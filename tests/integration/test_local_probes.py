@@ -492,6 +492,25 @@ def test_audit_names_the_session_and_the_deciding_statement(world: World) -> Non
     assert entry["aws:SecureTransport"] == "true"
 
 
+def test_a_session_policy_limits_every_request_of_its_session(world: World) -> None:
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session:
+    # the session may do only what both the role's policies and the session policy allow.
+    only_put = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}],
+    }
+    world.keys["role-b-put-only"] = world.assume("role-a", ROLE_B, Policy=json.dumps(only_put))
+    world.client("role-b", "s3").get_object(Bucket=PRIVATE, Key=KEY)  # the role may read
+    before = len(_audit(world.aws))
+    with pytest.raises(ClientError) as caught:
+        world.client("role-b-put-only", "s3").get_object(Bucket=PRIVATE, Key=KEY)
+    assert caught.value.response["Error"]["Message"].endswith(
+        "because no session policy allows the s3:GetObject action"
+    )
+    (entry,) = [e for e in _audit(world.aws)[before:] if e["action"] == "s3:GetObject"]
+    assert (entry["decision"], entry["decided_by"]) == ("implicitDeny", "session_policy")
+
+
 def test_service_principal_decisions_are_audited(world: World) -> None:
     before = len(_audit(world.aws))
     verdict = world.aws.services.authorize(

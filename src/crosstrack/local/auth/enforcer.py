@@ -17,7 +17,6 @@ differently (selectors.py) are refused at classification.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -39,7 +38,6 @@ from crosstrack.local.auth import (
 from crosstrack.local.auth.decisions import Decider, EngineFailure, Question
 from crosstrack.local.auth.denials import AwsErrorResponse, Problem
 from crosstrack.local.auth.principals import AuthenticationFailure, Caller, KeyProblem, authenticate
-from crosstrack.local.auth.principals import session_policy as stored_session_policy
 from crosstrack.local.services import enforce_s3, enforce_services, s3_rules
 from crosstrack.local.transport.wire import WireRequest, current
 
@@ -110,35 +108,8 @@ class Enforcer:
         context.update(function_sessions.context_for(caller.access_key_id))
         return context
 
-    def question(
-        self,
-        caller: Caller,
-        action: str,
-        *,
-        resource: str,
-        resource_account: str | None,
-        context: Mapping[str, actions.ContextValue],
-        resource_policy: policies.NamedPolicy | None,
-    ) -> Question:
-        session = stored_session_policy(caller)
-        return Question(
-            principal=caller.arn,
-            principal_arn=caller.principal_arn,
-            account=caller.account,
-            session_name=caller.session_name,
-            action=action,
-            resource=resource,
-            resource_account=resource_account,
-            context=dict(context),
-            identity_policies=policies.identity_policies(caller),
-            permission_boundary=policies.permissions_boundary(caller),
-            session_policy=(
-                {"name": f"session policy of {caller.arn}", "document": json.loads(session)}
-                if session
-                else None
-            ),
-            resource_policy=resource_policy,
-        )
+    # The services' enforcement modules ask through the enforcer they are handed.
+    question = staticmethod(policies.question)
 
     def deny(
         self,

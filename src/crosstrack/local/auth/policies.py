@@ -10,10 +10,13 @@ policies and Lambda function policies. Each is returned as the engine's named po
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
 from crosstrack.local.accounts import REGION
+from crosstrack.local.auth.actions import ContextValue
+from crosstrack.local.auth.decisions import Question
 from crosstrack.local.auth.principals import Caller
 from crosstrack.local.moto import resources, state
 from crosstrack.local.moto.resources import Key
@@ -71,6 +74,40 @@ def permissions_boundary(caller: Caller) -> NamedPolicy | None:
     # Customer-managed policies live in their account, AWS-managed ones in every account.
     document = state.managed_policy(caller.account, arn)
     return None if document is None else _named(arn, document)
+
+
+def question(
+    caller: Caller,
+    action: str,
+    *,
+    resource: str,
+    resource_account: str | None,
+    context: Mapping[str, ContextValue],
+    resource_policy: NamedPolicy | None,
+) -> Question:
+    """May ``caller`` do ``action`` on ``resource``? With every policy of the caller's side:
+    its identity policies, permissions boundary and session policy."""
+    return Question(
+        principal=caller.arn,
+        principal_arn=caller.principal_arn,
+        account=caller.account,
+        session_name=caller.session_name,
+        action=action,
+        resource=resource,
+        resource_account=resource_account,
+        context=dict(context),
+        identity_policies=identity_policies(caller),
+        permission_boundary=permissions_boundary(caller),
+        session_policy=(
+            {
+                "name": f"session policy of {caller.arn}",
+                "document": json.loads(caller.session_policy),
+            }
+            if caller.session_policy
+            else None
+        ),
+        resource_policy=resource_policy,
+    )
 
 
 def role_by_arn(arn: str) -> Entity | None:

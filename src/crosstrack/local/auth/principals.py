@@ -45,8 +45,9 @@ class Caller:
     user_id: str  # aws:userid: AIDA… for users, AROA…:session for sessions
     access_key_id: str
     secret_access_key: str
-    session_token: str | None
-    expiration: dt.datetime | None
+    # The inline session policy passed to AssumeRole, read once at authentication (a
+    # session's policy never changes): every question of the request carries it.
+    session_policy: str | None = None
 
 
 def _user_caller(access_key_id: str, token: str | None) -> Caller | None:
@@ -67,8 +68,6 @@ def _user_caller(access_key_id: str, token: str | None) -> Caller | None:
         user_id=key.user_id,
         access_key_id=access_key_id,
         secret_access_key=key.secret_access_key,
-        session_token=None,
-        expiration=None,
     )
 
 
@@ -92,8 +91,7 @@ def _session_caller(access_key_id: str, token: str | None, now: dt.datetime) -> 
         user_id=session.user_id,
         access_key_id=access_key_id,
         secret_access_key=session.secret_access_key,
-        session_token=session.session_token,
-        expiration=session.expiration,
+        session_policy=session.policy,
     )
 
 
@@ -103,11 +101,3 @@ def authenticate(access_key_id: str, token: str | None, *, now: dt.datetime) -> 
     if caller is None:
         raise AuthenticationFailure(KeyProblem.UNKNOWN_KEY)
     return caller
-
-
-def session_policy(caller: Caller) -> str | None:
-    """The inline session policy passed to AssumeRole for this session, if any."""
-    if caller.kind != "assumed-role":
-        return None
-    session = state.session_by_key(caller.access_key_id)
-    return None if session is None else session.policy

@@ -110,15 +110,13 @@ def _identity(arn: str) -> Caller | None:
         role_arn = (
             role.arn if role is not None else f"arn:{PARTITION}:iam::{account}:role/{role_name}"
         )
-        return Caller(
-            "assumed-role", account, arn, role_arn, role_name, session, "", "", "", None, None
-        )
+        return Caller("assumed-role", account, arn, role_arn, role_name, session, "", "", "")
     if parts[2] == "iam" and resource.startswith("role/"):
         name = resource.rsplit("/", 1)[-1]
-        return Caller("assumed-role", account, arn, arn, name, None, "", "", "", None, None)
+        return Caller("assumed-role", account, arn, arn, name, None, "", "", "")
     if parts[2] == "iam" and resource.startswith("user/"):
         name = resource.rsplit("/", 1)[-1]
-        return Caller("user", account, arn, arn, name, None, "", "", "", None, None)
+        return Caller("user", account, arn, arn, name, None, "", "", "")
     return None
 
 
@@ -233,17 +231,19 @@ class ServiceAccess:
         if owner:
             merged["aws:ResourceAccount"] = owner
         merged.update(context or {})
-        question = Question(
-            principal=principal,
-            action=action,
-            resource=resource,
-            resource_account=owner or None,
-            context=merged,
-            principal_arn=identity.principal_arn if identity else None,
-            account=identity.account if identity else None,
-            session_name=identity.session_name if identity else None,
-            identity_policies=policies.identity_policies(identity) if identity else [],
-            permission_boundary=policies.permissions_boundary(identity) if identity else None,
-            resource_policy=_resource_policy(action, resource, owner),
-        )
+        resource_account = owner or None
+        policy = _resource_policy(action, resource, owner)
+        if identity is None:  # a service principal has no policies of its own
+            question = Question(
+                principal, action, resource, resource_account, merged, resource_policy=policy
+            )
+        else:
+            question = policies.question(
+                identity,
+                action,
+                resource=resource,
+                resource_account=resource_account,
+                context=merged,
+                resource_policy=policy,
+            )
         return self.decider.ask(question, via=VIA, request_id=str(uuid.uuid4()))
