@@ -19,20 +19,10 @@ import functools
 
 from crosstrack.local.auth import operations
 
-# botocore service -> IAM service prefix.
-PREFIX = {
-    "s3": "s3",
-    "sts": "sts",
-    "iam": "iam",
-    "lambda": "lambda",
-    "logs": "logs",
-    "cloudwatch": "cloudwatch",
-    "scheduler": "scheduler",
-    "sqs": "sqs",
-    "kms": "kms",
-    "events": "events",
-    "sns": "sns",
-}
+# botocore service -> IAM service prefix. For every served service the two names agree
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html);
+# a service whose prefix differs (elbv2 -> elasticloadbalancing) would need its own entry.
+PREFIX = {service: service for service in operations.SERVED.values()}
 
 _S3_RENAMED = {
     "CompleteMultipartUpload": "PutObject",
