@@ -42,6 +42,26 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
+def _certificate(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: ec.EllipticCurvePublicKey,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> x509.CertificateBuilder:
+    """What every certificate of the local CA has: its names, key, a random serial number
+    and the validity window."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+    )
+
+
 def generate(directory: Path, *, now: dt.datetime | None = None) -> TlsFiles:
     """Write ``ca.pem``, ``server.pem`` and ``server-key.pem`` (mode 0600) into ``directory``.
 
@@ -57,13 +77,7 @@ def generate(directory: Path, *, now: dt.datetime | None = None) -> TlsFiles:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("crosstrack local AWS CA")
     ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
+        _certificate(ca_name, ca_name, ca_key.public_key(), start, end)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -85,13 +99,7 @@ def generate(directory: Path, *, now: dt.datetime | None = None) -> TlsFiles:
 
     server_key = ec.generate_private_key(ec.SECP256R1())
     server_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("127.0.0.1"))
-        .issuer_name(ca_name)
-        .public_key(server_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
+        _certificate(_name("127.0.0.1"), ca_name, server_key.public_key(), start, end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.SubjectAlternativeName(
