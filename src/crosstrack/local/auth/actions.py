@@ -7,6 +7,7 @@ service_resources.py. What is left here is small and shared.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -23,6 +24,19 @@ class Requested:
     resource: str
     resource_account: str | None
     context: dict[str, ContextValue] = field(default_factory=dict)
+
+
+def request_context(now: dt.datetime, *, secure: bool, region: str) -> dict[str, ContextValue]:
+    """The global condition keys of every request, whoever sends it: a client or one of the
+    emulator's own services
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html;
+    ``aws:CurrentTime`` is ISO 8601 in UTC, ``aws:EpochTime`` seconds since the epoch)."""
+    return {
+        "aws:SecureTransport": "true" if secure else "false",
+        "aws:CurrentTime": now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:RequestedRegion": region,
+    }
 
 
 def s3_resource(bucket: str | None, key: str | None) -> str:

@@ -16,7 +16,6 @@ differently (selectors.py) are refused at classification.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -69,10 +68,6 @@ def _query(raw_query: str) -> dict[str, str]:
     return dict(parse_qsl(raw_query, keep_blank_values=True))
 
 
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class Enforcer:
     def __init__(self, decider: Decider) -> None:
         self.decider = decider
@@ -88,13 +83,9 @@ class Enforcer:
     ) -> dict[str, actions.ContextValue]:
         """Global condition keys AWS sets on every request
         (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)."""
-        now = self.decider.clock()
         context: dict[str, actions.ContextValue] = {
-            "aws:SecureTransport": "true" if wire.secure else "false",
+            **actions.request_context(self.decider.clock(), secure=wire.secure, region=region),
             "aws:SourceIp": wire.source_ip,
-            "aws:CurrentTime": _iso(now),
-            "aws:EpochTime": str(int(now.timestamp())),
-            "aws:RequestedRegion": region,
             "aws:PrincipalArn": caller.principal_arn,
             "aws:PrincipalAccount": caller.account,
             "aws:PrincipalType": "User" if caller.kind == "user" else "AssumedRole",

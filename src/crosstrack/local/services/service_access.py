@@ -51,14 +51,10 @@ class ServiceCredentials:
 def _service_context(
     decider: Decider, service: str, source_account: str | None, source_arn: str | None
 ) -> dict[str, actions.ContextValue]:
-    now = decider.clock()
     context: dict[str, actions.ContextValue] = {
         "aws:PrincipalIsAWSService": "true",
         "aws:PrincipalServiceName": service,
-        "aws:SecureTransport": "true",
-        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(now.timestamp())),
-        "aws:RequestedRegion": REGION,
+        **actions.request_context(decider.clock(), secure=True, region=REGION),
     }
     if source_account:
         context["aws:SourceAccount"] = source_account
