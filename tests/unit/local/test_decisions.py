@@ -182,3 +182,22 @@ def test_a_role_policy_written_through_boto3_decides_the_next_request(aws: Local
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
     iam.put_role_policy(RoleName="lister", PolicyName="list", PolicyDocument=_policy("Allow"))
     s3.list_buckets()
+
+
+@pytest.mark.parametrize(
+    ("principal", "account", "session_name"),
+    [
+        (f"arn:aws:sts::{ACCOUNT_A}:assumed-role/reporter/run-1", ACCOUNT_A, "run-1"),
+        (USER, ACCOUNT_A, None),
+        (f"arn:aws:iam::{ACCOUNT_A}:role/path/reporter", ACCOUNT_A, None),
+        ("scheduler.amazonaws.com", None, None),
+    ],
+)
+def test_the_audit_line_names_the_principal_s_account_and_session(
+    tmp_path: Path, principal: str, account: str | None, session_name: str | None
+) -> None:
+    question = Question(principal, "s3:GetObject", "arn:aws:s3:::b/k", ACCOUNT_A, {})
+    audit = tmp_path / "audit.jsonl"
+    Decider(AuditLog(audit)).ask(question, via="test", request_id="r")
+    (entry,) = _entries(audit)
+    assert (entry["account"], entry["session_name"]) == (account, session_name)

@@ -74,12 +74,25 @@ class Question:
     resource_account: str | None
     context: Mapping[str, ContextValue]
     principal_arn: str | None = None
-    account: str | None = None
-    session_name: str | None = None
     identity_policies: list[NamedPolicy] = field(default_factory=list)
     permission_boundary: NamedPolicy | None = None
     session_policy: NamedPolicy | None = None
     resource_policy: NamedPolicy | None = None
+
+    # The principal's account and session name are parts of its ARN
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns:
+    # arn:aws:sts::<account>:assumed-role/<role>/<session>); a service principal has neither.
+    @property
+    def account(self) -> str | None:
+        parts = self.principal.split(":", 5)
+        return (parts[4] or None) if len(parts) == 6 else None
+
+    @property
+    def session_name(self) -> str | None:
+        parts = self.principal.split(":", 5)
+        if len(parts) != 6 or parts[2] != "sts" or not parts[5].startswith("assumed-role/"):
+            return None
+        return parts[5].split("/", 2)[-1]
 
     def request(self) -> Request:
         context: Any = dict(self.context)  # as simulate() hands it in: the engine normalises

@@ -90,8 +90,6 @@ def question(
     return Question(
         principal=caller.arn,
         principal_arn=caller.principal_arn,
-        account=caller.account,
-        session_name=caller.session_name,
         action=action,
         resource=resource,
         resource_account=resource_account,
