@@ -4,7 +4,7 @@ Accounts A = 111111111111 and B = 222222222222 live on 127.0.0.1 only. moto (pin
 the resources; crosstrack replaces its authorization: every request from every client
 (boto3, awscli, Terraform, the demo's own Lambda runner and scheduler) is authenticated
 (SigV4 over the raw request, keys resolved in their own account) and decided by
-``crosstrack.iam.simulate`` against the emulator's own policies — identity policies inline
+``crosstrack.iam.evaluate`` against the emulator's own policies — identity policies inline
 and attached, permissions boundaries, session policies, trust policies (the target role
 looked up in *its* account; a missing role cannot be assumed), bucket policies with their
 principals and conditions, KMS key policies for SSE-KMS objects, Lambda function policies,
