@@ -9,7 +9,7 @@ a daemon thread, holds nothing the caller needs and can no longer deliver a resu
 
 The body is read up to :data:`MAX_BODY_BYTES`; anything larger is refused, unread.
 
-Imports: standard library only (this module ships in the Lambda zip).
+Imports: the standard library and the reporter's errors (this module ships in the Lambda zip).
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any, Final
 
+from crosstrack.reporter.errors import ReporterError
+
 # The answers are a few hundred bytes (a TLE 170); refuse to read a runaway body.
 MAX_BODY_BYTES: Final = 16 * 1024
 
 USER_AGENT: Final = "crosstrack-reporter/0.1 (+cross-account ISS tracker; urllib)"
 
 
-class FetchError(Exception):
+class FetchError(ReporterError):
     """The request failed; the message is the reason (without a source name).
 
     ``status`` is the HTTP status when the server answered with something other than 200.
