@@ -25,7 +25,8 @@ Formats (design.md, "Log object"):
 * ``jsonl`` (ContentType ``application/x-ndjson; charset=utf-8``, the de-facto type of
   newline-delimited JSON): no header, one JSON object per line with full provenance.
 
-Imports: standard library only; the S3 client is passed in (this ships in the Lambda zip).
+Imports: standard library and botocore's exceptions; the S3 client is passed in (this ships
+in the Lambda zip).
 """
 
 from __future__ import annotations
@@ -112,6 +113,14 @@ class _Current:
     metadata: dict[str, str]
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """The object version that holds the record: just written, or found holding it already."""
+
+    etag: str | None
+    version_id: str | None
+
+
 def _digest(event_id: str) -> bytes:
     return hashlib.sha256(event_id.encode("utf-8")).digest()[:_DIGEST_BYTES]
 
@@ -157,6 +166,63 @@ def _error_parts(exc: ClientError) -> tuple[str, int, str]:
     error = exc.response.get("Error", {})
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     return str(error.get("Code", "")), status, str(error.get("Message", "") or "")
+
+
+@dataclass(frozen=True)
+class _S3Call:
+    """One S3 call of the protocol, as its failures describe it.
+
+    ``action`` is the IAM action, ``doing`` what the call does to the log ("reading"),
+    ``needs`` what a denied caller must be granted.
+    """
+
+    action: str
+    doing: str
+    needs: str
+
+    def error(self, where: str, exc: ClientError | BotoCoreError) -> LedgerError:
+        """The ledger's error for a failure of this call on ``where`` (``s3://bucket/key``).
+
+        A 403 is :class:`LogAccessDeniedError`: a permission problem, never a missing object.
+        """
+        if isinstance(exc, BotoCoreError):
+            return LedgerError(f"{where}: {self.doing} the log failed: {exc}")
+        code, status, message = _error_parts(exc)
+        if status == 403 or code in {"AccessDenied", "Forbidden"}:
+            return LogAccessDeniedError(
+                f"{where}: s3:{self.action} was denied ({status} {code}: "
+                f"{message or 'no message'}). {self.needs}"
+            )
+        return LedgerError(f"{where}: {self.doing} the log failed ({status} {code}: {message})")
+
+
+# Without s3:ListBucket, S3 answers 403 for a missing key as well, so a 403 on read can
+# never be taken for "create it".
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+_GET: Final = _S3Call(
+    "GetObject",
+    "reading",
+    "The role needs s3:GetObject on this key (and kms:Decrypt if the bucket uses SSE-KMS), "
+    "the bucket policy must not deny it; without s3:ListBucket S3 also answers 403 for a key "
+    "that does not exist",
+)
+_PUT: Final = _S3Call(
+    "PutObject",
+    "writing",
+    "The role needs s3:PutObject on this key (and kms:GenerateDataKey if the bucket uses "
+    "SSE-KMS); the bucket policy must not deny it",
+)
+
+
+def _lost_the_race(exc: ClientError, condition: Mapping[str, str]) -> bool:
+    """Whether a failed conditional PutObject means "re-read and try again"."""
+    code, status, _ = _error_parts(exc)
+    # 412: the ETag changed (If-Match) or the object appeared (If-None-Match).
+    # 409 ConditionalRequestConflict: a concurrent conditional write is in flight.
+    # 404 NoSuchKey on If-Match: the object was deleted after our read.
+    if status in (409, 412) or code in {"PreconditionFailed", "ConditionalRequestConflict"}:
+        return True
+    return code == "NoSuchKey" and "IfMatch" in condition
 
 
 class Ledger:
@@ -237,25 +303,18 @@ class Ledger:
         record = self.format_record(position, event_id)
         digest = _digest(event_id) if event_id is not None else None
         bytes_read = bytes_written = 0
+        stored: _Stored | None = None
+        duplicate = False
 
         for attempt in range(1, self._max_attempts + 1):
             current = self._read(key)
             if current is not None:
                 bytes_read += len(current.body)
                 text = self._validated(key, current.body)
-                if digest is not None and digest in _read_ring(current.metadata):
-                    return AppendResult(
-                        bucket=self.bucket,
-                        key=key,
-                        record=record,
-                        etag=current.etag,
-                        version_id=current.version_id,
-                        attempts=attempt,
-                        created=False,
-                        duplicate=True,
-                        bytes_read=bytes_read,
-                        bytes_written=bytes_written,
-                    )
+                duplicate = digest is not None and digest in _read_ring(current.metadata)
+                if duplicate:
+                    stored = _Stored(current.etag, current.version_id)
+                    break
                 body = current.body + (self._separator(text) + record).encode("utf-8")
                 metadata = _next_metadata(current.metadata, event_id)
                 condition = {"IfMatch": current.etag}
@@ -266,28 +325,31 @@ class Ledger:
                 condition = {"IfNoneMatch": "*"}
 
             bytes_written += len(body)
-            response = self._put(key, body, metadata, condition)
-            if response is not None:
-                return AppendResult(
-                    bucket=self.bucket,
-                    key=key,
-                    record=record,
-                    etag=response.get("ETag"),
-                    version_id=response.get("VersionId"),
-                    attempts=attempt,
-                    created=current is None,
-                    duplicate=False,
-                    bytes_read=bytes_read,
-                    bytes_written=bytes_written,
-                )
+            stored = self._put(key, body, metadata, condition)
+            if stored is not None:
+                break
             if attempt < self._max_attempts:
                 pause = self._rand() * min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1))
                 self._check_time(key, attempt, pause)
                 self._sleep(pause)
 
-        raise LogConflictError(
-            f"s3://{self.bucket}/{key}: other writers changed the object {self._max_attempts} "
-            "times in a row between read and write; gave up without writing (retry the event)"
+        if stored is None:
+            raise LogConflictError(
+                f"s3://{self.bucket}/{key}: other writers changed the object "
+                f"{self._max_attempts} times in a row between read and write; gave up without "
+                "writing (retry the event)"
+            )
+        return AppendResult(
+            bucket=self.bucket,
+            key=key,
+            record=record,
+            etag=stored.etag,
+            version_id=stored.version_id,
+            attempts=attempt,
+            created=current is None,
+            duplicate=duplicate,
+            bytes_read=bytes_read,
+            bytes_written=bytes_written,
         )
 
     def _check_time(self, key: str, attempt: int, pause: float) -> None:
@@ -310,25 +372,10 @@ class Ledger:
         try:
             response = self._s3.get_object(Bucket=self.bucket, Key=key)
             body: bytes = response["Body"].read()
-        except ClientError as exc:
-            code, status, message = _error_parts(exc)
-            if code == "NoSuchKey":
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError) and _error_parts(exc)[0] == "NoSuchKey":
                 return None
-            if status == 403 or code in {"AccessDenied", "Forbidden"}:
-                # Without s3:ListBucket, S3 answers 403 for a missing key as well, so a
-                # 403 can never be taken for "create it".
-                # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
-                raise LogAccessDeniedError(
-                    f"{self._where(key)}: s3:GetObject was denied ({status} {code}: "
-                    f"{message or 'no message'}). The role needs s3:GetObject on this key (and "
-                    "kms:Decrypt if the bucket uses SSE-KMS), the bucket policy must not deny "
-                    "it; without s3:ListBucket S3 also answers 403 for a key that does not exist"
-                ) from exc
-            raise LedgerError(
-                f"{self._where(key)}: reading the log failed ({status} {code}: {message})"
-            ) from exc
-        except BotoCoreError as exc:
-            raise LedgerError(f"{self._where(key)}: reading the log failed: {exc}") from exc
+            raise _GET.error(self._where(key), exc) from exc
         metadata = {str(k).lower(): str(v) for k, v in (response.get("Metadata") or {}).items()}
         return _Current(
             body=body,
@@ -339,10 +386,10 @@ class Ledger:
 
     def _put(
         self, key: str, body: bytes, metadata: dict[str, str], condition: dict[str, str]
-    ) -> dict[str, Any] | None:
+    ) -> _Stored | None:
         """A conditional PutObject; ``None`` when a concurrent writer got there first."""
         try:
-            response: dict[str, Any] = self._s3.put_object(
+            response = self._s3.put_object(
                 Bucket=self.bucket,
                 Key=key,
                 Body=body,
@@ -350,29 +397,11 @@ class Ledger:
                 Metadata=metadata,
                 **condition,
             )
-        except ClientError as exc:
-            code, status, message = _error_parts(exc)
-            # 412: the ETag changed (If-Match) or the object appeared (If-None-Match).
-            # 409 ConditionalRequestConflict: a concurrent conditional write is in flight.
-            # 404 NoSuchKey on If-Match: the object was deleted after our read.
-            # All three mean "re-read and try again".
-            if status in (409, 412) or code in {"PreconditionFailed", "ConditionalRequestConflict"}:
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError) and _lost_the_race(exc, condition):
                 return None
-            if code == "NoSuchKey" and "IfMatch" in condition:
-                return None
-            if status == 403 or code in {"AccessDenied", "Forbidden"}:
-                raise LogAccessDeniedError(
-                    f"{self._where(key)}: s3:PutObject was denied ({status} {code}: "
-                    f"{message or 'no message'}). The role needs s3:PutObject on this key (and "
-                    "kms:GenerateDataKey if the bucket uses SSE-KMS); the bucket policy must "
-                    "not deny it"
-                ) from exc
-            raise LedgerError(
-                f"{self._where(key)}: writing the log failed ({status} {code}: {message})"
-            ) from exc
-        except BotoCoreError as exc:
-            raise LedgerError(f"{self._where(key)}: writing the log failed: {exc}") from exc
-        return response
+            raise _PUT.error(self._where(key), exc) from exc
+        return _Stored(response.get("ETag"), response.get("VersionId"))
 
     def _validated(self, key: str, body: bytes) -> str:
         """The body as text, if it is a log of this format; else LogCorruptError."""
