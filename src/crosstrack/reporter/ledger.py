@@ -1,7 +1,6 @@
 """The S3 log: one read-append-write per invocation, safe under concurrency and replays.
 
-Over ~400 lines on purpose: the conditional append, its retries and the replay ring are one
-protocol over one object, read best in one place (the record formats live in records.py).
+The record formats live in records.py, the ring of recorded event ids in idempotency.py.
 
 What it fixes in the original (field-notes.md, defects 1, 2 and 5):
 
@@ -31,9 +30,6 @@ in the Lambda zip).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 import posixpath
 import random
@@ -45,6 +41,7 @@ from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from crosstrack.reporter import idempotency
 from crosstrack.reporter.errors import (
     DeadlineExceededError,
     LedgerError,
@@ -62,19 +59,6 @@ from crosstrack.reporter.records import (
     format_text_record,
 )
 from crosstrack.reporter.settings import LogFormat, LogLayout
-
-# Idempotency ring, kept in the object's user metadata (x-amz-meta-crosstrack-events):
-# 5-byte SHA-256 digests of recent event ids, oldest first, base64-encoded. 288 entries
-# cover a day of a 5-minute schedule (EventBridge Scheduler's default maximum event age
-# for retries is 24 h) in 1,920 characters, inside S3's 2 KB limit on user metadata
-# (keys + values, UTF-8 bytes). A false "already recorded" needs a 40-bit collision among
-# 288 digests: about 3e-10 per append.
-# https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html#UserMetadata
-# https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-retry-policy.html
-RING_METADATA_KEY: Final = "crosstrack-events"
-RING_CAPACITY: Final = 288
-_DIGEST_BYTES: Final = 5
-_METADATA_LIMIT: Final = 2048
 
 DEFAULT_MAX_ATTEMPTS: Final = 12
 # Full-jitter exponential backoff: sleep U(0, min(cap, base * 2**n)). Spreads competing
@@ -119,47 +103,6 @@ class _Stored:
 
     etag: str | None
     version_id: str | None
-
-
-def _digest(event_id: str) -> bytes:
-    return hashlib.sha256(event_id.encode("utf-8")).digest()[:_DIGEST_BYTES]
-
-
-def _read_ring(metadata: Mapping[str, str]) -> list[bytes]:
-    """The digests in the metadata; an unreadable ring (edited by hand) counts as empty."""
-    value = metadata.get(RING_METADATA_KEY, "")
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        return []
-    if len(raw) % _DIGEST_BYTES:
-        return []
-    return [raw[i : i + _DIGEST_BYTES] for i in range(0, len(raw), _DIGEST_BYTES)]
-
-
-def _ring_capacity(other_metadata: Mapping[str, str]) -> int:
-    """How many digests fit beside the object's other user metadata in S3's 2 KB."""
-    used = sum(len(k.encode()) + len(v.encode()) for k, v in other_metadata.items())
-    room = _METADATA_LIMIT - used - len(RING_METADATA_KEY)
-    # base64 of n*5 bytes is ceil(5n/3)*4 characters.
-    capacity = RING_CAPACITY
-    while capacity > 0 and -(-capacity * _DIGEST_BYTES // 3) * 4 > room:
-        capacity -= 1
-    return capacity
-
-
-def _next_metadata(metadata: Mapping[str, str], event_id: str | None) -> dict[str, str]:
-    """The metadata to write: the object's own, plus this event in the ring."""
-    others = {k: v for k, v in metadata.items() if k != RING_METADATA_KEY}
-    ring = _read_ring(metadata)
-    if event_id is not None:
-        ring.append(_digest(event_id))
-    capacity = _ring_capacity(others)
-    ring = ring[-capacity:] if capacity else []  # oldest digests drop out first
-    result = dict(others)
-    if ring:
-        result[RING_METADATA_KEY] = base64.b64encode(b"".join(ring)).decode("ascii")
-    return result
 
 
 def _error_parts(exc: ClientError) -> tuple[str, int, str]:
@@ -301,7 +244,6 @@ class Ledger:
         """
         key = self.key_for(event_time if event_time is not None else position.time)
         record = self.format_record(position, event_id)
-        digest = _digest(event_id) if event_id is not None else None
         bytes_read = bytes_written = 0
         stored: _Stored | None = None
         duplicate = False
@@ -311,17 +253,17 @@ class Ledger:
             if current is not None:
                 bytes_read += len(current.body)
                 text = self._validated(key, current.body)
-                duplicate = digest is not None and digest in _read_ring(current.metadata)
+                duplicate = idempotency.recorded(current.metadata, event_id)
                 if duplicate:
                     stored = _Stored(current.etag, current.version_id)
                     break
                 body = current.body + (self._separator(text) + record).encode("utf-8")
-                metadata = _next_metadata(current.metadata, event_id)
+                metadata = idempotency.next_metadata(current.metadata, event_id)
                 condition = {"IfMatch": current.etag}
             else:
                 start = HEADER if self.log_format == "text" else ""
                 body = (start + record).encode("utf-8")
-                metadata = _next_metadata({}, event_id)
+                metadata = idempotency.next_metadata({}, event_id)
                 condition = {"IfNoneMatch": "*"}
 
             bytes_written += len(body)

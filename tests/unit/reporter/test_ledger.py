@@ -26,10 +26,9 @@ from crosstrack.reporter.errors import (
     LogConflictError,
     LogCorruptError,
 )
+from crosstrack.reporter.idempotency import RING_CAPACITY, RING_METADATA_KEY
 from crosstrack.reporter.ledger import (
     HEADER,
-    RING_CAPACITY,
-    RING_METADATA_KEY,
     Ledger,
     format_jsonl_record,
     format_text_record,
