@@ -9,7 +9,7 @@ a daemon thread, holds nothing the caller needs and can no longer deliver a resu
 
 The body is read up to :data:`MAX_BODY_BYTES`; anything larger is refused, unread.
 
-Imports: standard library only (this module ships in the Lambda zip).
+Imports: the standard library and the reporter's errors (this module ships in the Lambda zip).
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any, Final
 
+from crosstrack.reporter.errors import ReporterError
+
 # The answers are a few hundred bytes (a TLE 170); refuse to read a runaway body.
 MAX_BODY_BYTES: Final = 16 * 1024
 
 USER_AGENT: Final = "crosstrack-reporter/0.1 (+cross-account ISS tracker; urllib)"
 
 
-class FetchError(Exception):
+class FetchError(ReporterError):
     """The request failed; the message is the reason (without a source name).
 
     ``status`` is the HTTP status when the server answered with something other than 200.
@@ -50,16 +52,21 @@ class _Sockets:
         self.closed = False
 
     def watch(self, create: Callable[..., socket.socket]) -> Callable[..., socket.socket]:
+        """``create`` (``socket.create_connection``), its sockets watched."""
+
         def created(*args: Any, **kwargs: Any) -> socket.socket:
-            sock = create(*args, **kwargs)
-            with self._lock:
-                if self.closed:
-                    sock.close()
-                    raise TimeoutError("the request's time ran out while connecting")
-                self._open.append(sock)
-            return sock
+            return self.adopt(create(*args, **kwargs))
 
         return created
+
+    def adopt(self, sock: socket.socket) -> socket.socket:
+        """Watch ``sock``; if the time has run out already, close it and say so."""
+        with self._lock:
+            if self.closed:
+                sock.close()
+                raise TimeoutError("the request's time ran out while connecting")
+            self._open.append(sock)
+        return sock
 
     def shut_down(self) -> None:
         with self._lock:
@@ -81,23 +88,32 @@ class _WatchedHTTP(http.client.HTTPConnection):
 class _WatchedHTTPS(http.client.HTTPSConnection):
     def __init__(self, *args: Any, sockets: _Sockets, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The raw TCP socket, before TLS wraps it: shutting it down ends a handshake too.
+        self._sockets = sockets
+        # The raw TCP socket, while it connects.
         self._create_connection = sockets.watch(socket.create_connection)
 
+    def connect(self) -> None:
+        super().connect()
+        # Wrapping in TLS detached the raw socket (a shutdown of it no longer reaches the
+        # connection): watch the TLS socket, which reads the answer. A handshake that drips
+        # is bounded only per read, but the caller has stopped waiting by then, and the
+        # worker ends here, on adopt(), once the handshake is over.
+        self._sockets.adopt(self.sock)
 
-class _HTTPHandler(urllib.request.HTTPHandler):
+
+class _WatchedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    """Opens http and https URLs on connections whose sockets ``sockets`` can shut down.
+
+    A subclass of both standard handlers, so :func:`urllib.request.build_opener` adds
+    neither of them beside it.
+    """
+
     def __init__(self, sockets: _Sockets) -> None:
         super().__init__()
         self._sockets = sockets
 
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         return self.do_open(functools.partial(_WatchedHTTP, sockets=self._sockets), req)
-
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, sockets: _Sockets) -> None:
-        super().__init__()
-        self._sockets = sockets
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         return self.do_open(functools.partial(_WatchedHTTPS, sockets=self._sockets), req)
@@ -152,7 +168,7 @@ def _get(url: str, timeout: float, accept: str, follow: bool, sockets: _Sockets)
     request = urllib.request.Request(  # noqa: S310
         url, headers={"User-Agent": USER_AGENT, "Accept": accept}
     )
-    handlers: list[urllib.request.BaseHandler] = [_HTTPHandler(sockets), _HTTPSHandler(sockets)]
+    handlers: list[urllib.request.BaseHandler] = [_WatchedHandler(sockets)]
     if not follow:
         handlers.append(_NoRedirect())
     opener = urllib.request.build_opener(*handlers)

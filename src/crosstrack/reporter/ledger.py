@@ -1,7 +1,6 @@
 """The S3 log: one read-append-write per invocation, safe under concurrency and replays.
 
-Over ~400 lines on purpose: the conditional append, its retries and the replay ring are one
-protocol over one object, read best in one place (the record formats live in records.py).
+The record formats live in records.py, the ring of recorded event ids in idempotency.py.
 
 What it fixes in the original (field-notes.md, defects 1, 2 and 5):
 
@@ -25,14 +24,12 @@ Formats (design.md, "Log object"):
 * ``jsonl`` (ContentType ``application/x-ndjson; charset=utf-8``, the de-facto type of
   newline-delimited JSON): no header, one JSON object per line with full provenance.
 
-Imports: standard library only; the S3 client is passed in (this ships in the Lambda zip).
+Imports: standard library and botocore's exceptions; the S3 client is passed in (this ships
+in the Lambda zip).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 import posixpath
 import random
@@ -44,6 +41,7 @@ from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from crosstrack.reporter import idempotency
 from crosstrack.reporter.errors import (
     DeadlineExceededError,
     LedgerError,
@@ -61,19 +59,6 @@ from crosstrack.reporter.records import (
     format_text_record,
 )
 from crosstrack.reporter.settings import LogFormat, LogLayout
-
-# Idempotency ring, kept in the object's user metadata (x-amz-meta-crosstrack-events):
-# 5-byte SHA-256 digests of recent event ids, oldest first, base64-encoded. 288 entries
-# cover a day of a 5-minute schedule (EventBridge Scheduler's default maximum event age
-# for retries is 24 h) in 1,920 characters, inside S3's 2 KB limit on user metadata
-# (keys + values, UTF-8 bytes). A false "already recorded" needs a 40-bit collision among
-# 288 digests: about 3e-10 per append.
-# https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html#UserMetadata
-# https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-retry-policy.html
-RING_METADATA_KEY: Final = "crosstrack-events"
-RING_CAPACITY: Final = 288
-_DIGEST_BYTES: Final = 5
-_METADATA_LIMIT: Final = 2048
 
 DEFAULT_MAX_ATTEMPTS: Final = 12
 # Full-jitter exponential backoff: sleep U(0, min(cap, base * 2**n)). Spreads competing
@@ -112,51 +97,75 @@ class _Current:
     metadata: dict[str, str]
 
 
-def _digest(event_id: str) -> bytes:
-    return hashlib.sha256(event_id.encode("utf-8")).digest()[:_DIGEST_BYTES]
+@dataclass(frozen=True)
+class _Stored:
+    """The object version that holds the record: just written, or found holding it already."""
 
-
-def _read_ring(metadata: Mapping[str, str]) -> list[bytes]:
-    """The digests in the metadata; an unreadable ring (edited by hand) counts as empty."""
-    value = metadata.get(RING_METADATA_KEY, "")
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        return []
-    if len(raw) % _DIGEST_BYTES:
-        return []
-    return [raw[i : i + _DIGEST_BYTES] for i in range(0, len(raw), _DIGEST_BYTES)]
-
-
-def _ring_capacity(other_metadata: Mapping[str, str]) -> int:
-    """How many digests fit beside the object's other user metadata in S3's 2 KB."""
-    used = sum(len(k.encode()) + len(v.encode()) for k, v in other_metadata.items())
-    room = _METADATA_LIMIT - used - len(RING_METADATA_KEY)
-    # base64 of n*5 bytes is ceil(5n/3)*4 characters.
-    capacity = RING_CAPACITY
-    while capacity > 0 and -(-capacity * _DIGEST_BYTES // 3) * 4 > room:
-        capacity -= 1
-    return capacity
-
-
-def _next_metadata(metadata: Mapping[str, str], event_id: str | None) -> dict[str, str]:
-    """The metadata to write: the object's own, plus this event in the ring."""
-    others = {k: v for k, v in metadata.items() if k != RING_METADATA_KEY}
-    ring = _read_ring(metadata)
-    if event_id is not None:
-        ring.append(_digest(event_id))
-    capacity = _ring_capacity(others)
-    ring = ring[-capacity:] if capacity else []  # oldest digests drop out first
-    result = dict(others)
-    if ring:
-        result[RING_METADATA_KEY] = base64.b64encode(b"".join(ring)).decode("ascii")
-    return result
+    etag: str | None
+    version_id: str | None
 
 
 def _error_parts(exc: ClientError) -> tuple[str, int, str]:
     error = exc.response.get("Error", {})
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     return str(error.get("Code", "")), status, str(error.get("Message", "") or "")
+
+
+@dataclass(frozen=True)
+class _S3Call:
+    """One S3 call of the protocol, as its failures describe it.
+
+    ``action`` is the IAM action, ``doing`` what the call does to the log ("reading"),
+    ``needs`` what a denied caller must be granted.
+    """
+
+    action: str
+    doing: str
+    needs: str
+
+    def error(self, where: str, exc: ClientError | BotoCoreError) -> LedgerError:
+        """The ledger's error for a failure of this call on ``where`` (``s3://bucket/key``).
+
+        A 403 is :class:`LogAccessDeniedError`: a permission problem, never a missing object.
+        """
+        if isinstance(exc, BotoCoreError):
+            return LedgerError(f"{where}: {self.doing} the log failed: {exc}")
+        code, status, message = _error_parts(exc)
+        if status == 403 or code in {"AccessDenied", "Forbidden"}:
+            return LogAccessDeniedError(
+                f"{where}: s3:{self.action} was denied ({status} {code}: "
+                f"{message or 'no message'}). {self.needs}"
+            )
+        return LedgerError(f"{where}: {self.doing} the log failed ({status} {code}: {message})")
+
+
+# Without s3:ListBucket, S3 answers 403 for a missing key as well, so a 403 on read can
+# never be taken for "create it".
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+_GET: Final = _S3Call(
+    "GetObject",
+    "reading",
+    "The role needs s3:GetObject on this key (and kms:Decrypt if the bucket uses SSE-KMS), "
+    "the bucket policy must not deny it; without s3:ListBucket S3 also answers 403 for a key "
+    "that does not exist",
+)
+_PUT: Final = _S3Call(
+    "PutObject",
+    "writing",
+    "The role needs s3:PutObject on this key (and kms:GenerateDataKey if the bucket uses "
+    "SSE-KMS); the bucket policy must not deny it",
+)
+
+
+def _lost_the_race(exc: ClientError, condition: Mapping[str, str]) -> bool:
+    """Whether a failed conditional PutObject means "re-read and try again"."""
+    code, status, _ = _error_parts(exc)
+    # 412: the ETag changed (If-Match) or the object appeared (If-None-Match).
+    # 409 ConditionalRequestConflict: a concurrent conditional write is in flight.
+    # 404 NoSuchKey on If-Match: the object was deleted after our read.
+    if status in (409, 412) or code in {"PreconditionFailed", "ConditionalRequestConflict"}:
+        return True
+    return code == "NoSuchKey" and "IfMatch" in condition
 
 
 class Ledger:
@@ -235,59 +244,54 @@ class Ledger:
         """
         key = self.key_for(event_time if event_time is not None else position.time)
         record = self.format_record(position, event_id)
-        digest = _digest(event_id) if event_id is not None else None
         bytes_read = bytes_written = 0
+        stored: _Stored | None = None
+        duplicate = False
 
         for attempt in range(1, self._max_attempts + 1):
             current = self._read(key)
             if current is not None:
                 bytes_read += len(current.body)
                 text = self._validated(key, current.body)
-                if digest is not None and digest in _read_ring(current.metadata):
-                    return AppendResult(
-                        bucket=self.bucket,
-                        key=key,
-                        record=record,
-                        etag=current.etag,
-                        version_id=current.version_id,
-                        attempts=attempt,
-                        created=False,
-                        duplicate=True,
-                        bytes_read=bytes_read,
-                        bytes_written=bytes_written,
-                    )
+                duplicate = idempotency.recorded(current.metadata, event_id)
+                if duplicate:
+                    stored = _Stored(current.etag, current.version_id)
+                    break
                 body = current.body + (self._separator(text) + record).encode("utf-8")
-                metadata = _next_metadata(current.metadata, event_id)
+                metadata = idempotency.next_metadata(current.metadata, event_id)
                 condition = {"IfMatch": current.etag}
             else:
                 start = HEADER if self.log_format == "text" else ""
                 body = (start + record).encode("utf-8")
-                metadata = _next_metadata({}, event_id)
+                metadata = idempotency.next_metadata({}, event_id)
                 condition = {"IfNoneMatch": "*"}
 
             bytes_written += len(body)
-            response = self._put(key, body, metadata, condition)
-            if response is not None:
-                return AppendResult(
-                    bucket=self.bucket,
-                    key=key,
-                    record=record,
-                    etag=response.get("ETag"),
-                    version_id=response.get("VersionId"),
-                    attempts=attempt,
-                    created=current is None,
-                    duplicate=False,
-                    bytes_read=bytes_read,
-                    bytes_written=bytes_written,
-                )
+            stored = self._put(key, body, metadata, condition)
+            if stored is not None:
+                break
             if attempt < self._max_attempts:
                 pause = self._rand() * min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1))
                 self._check_time(key, attempt, pause)
                 self._sleep(pause)
 
-        raise LogConflictError(
-            f"s3://{self.bucket}/{key}: other writers changed the object {self._max_attempts} "
-            "times in a row between read and write; gave up without writing (retry the event)"
+        if stored is None:
+            raise LogConflictError(
+                f"s3://{self.bucket}/{key}: other writers changed the object "
+                f"{self._max_attempts} times in a row between read and write; gave up without "
+                "writing (retry the event)"
+            )
+        return AppendResult(
+            bucket=self.bucket,
+            key=key,
+            record=record,
+            etag=stored.etag,
+            version_id=stored.version_id,
+            attempts=attempt,
+            created=current is None,
+            duplicate=duplicate,
+            bytes_read=bytes_read,
+            bytes_written=bytes_written,
         )
 
     def _check_time(self, key: str, attempt: int, pause: float) -> None:
@@ -310,25 +314,10 @@ class Ledger:
         try:
             response = self._s3.get_object(Bucket=self.bucket, Key=key)
             body: bytes = response["Body"].read()
-        except ClientError as exc:
-            code, status, message = _error_parts(exc)
-            if code == "NoSuchKey":
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError) and _error_parts(exc)[0] == "NoSuchKey":
                 return None
-            if status == 403 or code in {"AccessDenied", "Forbidden"}:
-                # Without s3:ListBucket, S3 answers 403 for a missing key as well, so a
-                # 403 can never be taken for "create it".
-                # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
-                raise LogAccessDeniedError(
-                    f"{self._where(key)}: s3:GetObject was denied ({status} {code}: "
-                    f"{message or 'no message'}). The role needs s3:GetObject on this key (and "
-                    "kms:Decrypt if the bucket uses SSE-KMS), the bucket policy must not deny "
-                    "it; without s3:ListBucket S3 also answers 403 for a key that does not exist"
-                ) from exc
-            raise LedgerError(
-                f"{self._where(key)}: reading the log failed ({status} {code}: {message})"
-            ) from exc
-        except BotoCoreError as exc:
-            raise LedgerError(f"{self._where(key)}: reading the log failed: {exc}") from exc
+            raise _GET.error(self._where(key), exc) from exc
         metadata = {str(k).lower(): str(v) for k, v in (response.get("Metadata") or {}).items()}
         return _Current(
             body=body,
@@ -339,10 +328,10 @@ class Ledger:
 
     def _put(
         self, key: str, body: bytes, metadata: dict[str, str], condition: dict[str, str]
-    ) -> dict[str, Any] | None:
+    ) -> _Stored | None:
         """A conditional PutObject; ``None`` when a concurrent writer got there first."""
         try:
-            response: dict[str, Any] = self._s3.put_object(
+            response = self._s3.put_object(
                 Bucket=self.bucket,
                 Key=key,
                 Body=body,
@@ -350,29 +339,11 @@ class Ledger:
                 Metadata=metadata,
                 **condition,
             )
-        except ClientError as exc:
-            code, status, message = _error_parts(exc)
-            # 412: the ETag changed (If-Match) or the object appeared (If-None-Match).
-            # 409 ConditionalRequestConflict: a concurrent conditional write is in flight.
-            # 404 NoSuchKey on If-Match: the object was deleted after our read.
-            # All three mean "re-read and try again".
-            if status in (409, 412) or code in {"PreconditionFailed", "ConditionalRequestConflict"}:
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError) and _lost_the_race(exc, condition):
                 return None
-            if code == "NoSuchKey" and "IfMatch" in condition:
-                return None
-            if status == 403 or code in {"AccessDenied", "Forbidden"}:
-                raise LogAccessDeniedError(
-                    f"{self._where(key)}: s3:PutObject was denied ({status} {code}: "
-                    f"{message or 'no message'}). The role needs s3:PutObject on this key (and "
-                    "kms:GenerateDataKey if the bucket uses SSE-KMS); the bucket policy must "
-                    "not deny it"
-                ) from exc
-            raise LedgerError(
-                f"{self._where(key)}: writing the log failed ({status} {code}: {message})"
-            ) from exc
-        except BotoCoreError as exc:
-            raise LedgerError(f"{self._where(key)}: writing the log failed: {exc}") from exc
-        return response
+            raise _PUT.error(self._where(key), exc) from exc
+        return _Stored(response.get("ETag"), response.get("VersionId"))
 
     def _validated(self, key: str, body: bytes) -> str:
         """The body as text, if it is a log of this format; else LogCorruptError."""

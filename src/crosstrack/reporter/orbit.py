@@ -30,6 +30,8 @@ from typing import Any, Final
 
 from sgp4.api import SGP4_ERRORS, Satrec, jday
 
+from crosstrack.reporter.errors import ReporterError
+
 ISS_CATALOG_NUMBER: Final = 25544
 
 # A TLE older than this gives positions flagged as estimates. Why 3 days: CelesTrak
@@ -55,11 +57,13 @@ _J2000: Final = 2451545.0  # Julian date of 2000-01-01 12:00 (TT; UT1 is close e
 _LINE = re.compile(r"^(?P<line>[12]) (?P<catnr>[0-9A-Z][0-9]{4})")
 
 
-class TleError(ValueError):
+# Also ValueError and RuntimeError, as before they joined crosstrack's one error base: the
+# TLE cache reader counts an invalid cached TLE among the ValueErrors of a damaged file.
+class TleError(ReporterError, ValueError):
     """A TLE text is not a valid two-line element set (of the expected object)."""
 
 
-class PropagationError(RuntimeError):
+class PropagationError(ReporterError, RuntimeError):
     """SGP4 could not propagate the TLE to the requested time (e.g. a decayed orbit)."""
 
 

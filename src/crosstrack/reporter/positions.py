@@ -53,6 +53,7 @@ from crosstrack.reporter.deadline import (
 from crosstrack.reporter.errors import (
     MAX_REASON_CHARS,
     AllSourcesFailedError,
+    ReporterError,
     SourceError,
     cap_reason,
 )
@@ -173,7 +174,7 @@ def utc_now() -> datetime:
 # ---------------------------------------------------------------- validation helpers
 
 
-class _Invalid(Exception):
+class _Invalid(ReporterError):
     """An answer failed validation; the message is the reason (without the source name)."""
 
 

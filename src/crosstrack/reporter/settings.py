@@ -65,6 +65,34 @@ _SESSION_PREFIX = re.compile(r"^[\w+=,.@-]{1,32}$")
 
 
 @dataclass(frozen=True)
+class _Form:
+    """The form a variable's value must match, and how an error message describes it."""
+
+    pattern: re.Pattern[str]
+    problem: str
+    expected: str
+
+
+# The variables whose values are checked against a pattern alone.
+_FORMS: Final[Mapping[str, _Form]] = {
+    ACCOUNT2_ROLE_ARN: _Form(
+        _ROLE_ARN, "not an IAM role ARN", "arn:aws:iam::<12-digit account id>:role/<name>"
+    ),
+    BUCKET_REGION: _Form(_REGION, "not an AWS region code", "a region such as us-east-1"),
+    EXTERNAL_ID: _Form(
+        _EXTERNAL_ID,
+        "not a valid sts:ExternalId",
+        "2-1224 characters of letters, digits and +=,.@:/-",
+    ),
+    ROLE_SESSION_PREFIX: _Form(
+        _SESSION_PREFIX,
+        "not a valid RoleSessionName prefix",
+        "1-32 characters of letters, digits and +=,.@-_",
+    ),
+}
+
+
+@dataclass(frozen=True)
 class Settings:
     """The reporter's configuration; build it with :meth:`from_env`."""
 
@@ -97,16 +125,20 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
+        def matching(name: str) -> str:
+            return _matching(name, get(name))
+
+        external_id = opt(EXTERNAL_ID)
         return cls(
-            role_arn=_role_arn(get(ACCOUNT2_ROLE_ARN)),
+            role_arn=matching(ACCOUNT2_ROLE_ARN),
             bucket_name=_bucket(get(BUCKET_NAME)),
-            bucket_region=_region(get(BUCKET_REGION)),
+            bucket_region=matching(BUCKET_REGION),
             object_key=_object_key(get(OBJECT_KEY)),
             log_format=_choice(LOG_FORMAT, get(LOG_FORMAT), ("text", "jsonl")),  # type: ignore[arg-type]
             log_layout=_choice(LOG_LAYOUT, get(LOG_LAYOUT), ("single", "daily")),  # type: ignore[arg-type]
             iss_sources=_sources(get(ISS_SOURCES)),
-            external_id=_external_id(opt(EXTERNAL_ID)),
-            role_session_prefix=_session_prefix(get(ROLE_SESSION_PREFIX)),
+            external_id=None if external_id is None else _matching(EXTERNAL_ID, external_id),
+            role_session_prefix=matching(ROLE_SESSION_PREFIX),
             http_timeout_seconds=_number(
                 HTTP_TIMEOUT_SECONDS, get(HTTP_TIMEOUT_SECONDS), low=0.1, high=30.0
             ),
@@ -143,14 +175,11 @@ def _bad(name: str, value: str, problem: str, expected: str) -> ConfigError:
     return ConfigError(f"{name}={value!r}: {problem}; expected {expected}")
 
 
-def _role_arn(value: str) -> str:
-    if not _ROLE_ARN.match(value):
-        raise _bad(
-            ACCOUNT2_ROLE_ARN,
-            value,
-            "not an IAM role ARN",
-            "arn:aws:iam::<12-digit account id>:role/<name>",
-        )
+def _matching(name: str, value: str) -> str:
+    """``value``, if it has the form ``_FORMS[name]``; else :class:`ConfigError`."""
+    form = _FORMS[name]
+    if not form.pattern.match(value):
+        raise _bad(name, value, form.problem, form.expected)
     return value
 
 
@@ -164,12 +193,6 @@ def _bucket(value: str) -> str:
             "not a valid S3 bucket name",
             "3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",  # noqa: E501
         )
-    return value
-
-
-def _region(value: str) -> str:
-    if not _REGION.match(value):
-        raise _bad(BUCKET_REGION, value, "not an AWS region code", "a region such as us-east-1")
     return value
 
 
@@ -207,28 +230,6 @@ def _sources(value: str) -> tuple[str, ...]:
     if len(set(names)) != len(names):
         raise _bad(ISS_SOURCES, value, "names a source twice", expected)
     return names
-
-
-def _external_id(value: str | None) -> str | None:
-    if value is not None and not _EXTERNAL_ID.match(value):
-        raise _bad(
-            EXTERNAL_ID,
-            value,
-            "not a valid sts:ExternalId",
-            "2-1224 characters of letters, digits and +=,.@:/-",
-        )
-    return value
-
-
-def _session_prefix(value: str) -> str:
-    if not _SESSION_PREFIX.match(value):
-        raise _bad(
-            ROLE_SESSION_PREFIX,
-            value,
-            "not a valid RoleSessionName prefix",
-            "1-32 characters of letters, digits and +=,.@-_",
-        )
-    return value
 
 
 def _number(

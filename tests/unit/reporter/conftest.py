@@ -2,11 +2,13 @@
 
 The server stands in for open-notify, wheretheiss.at and CelesTrak: stdlib http.server in a
 thread, bound to 127.0.0.1 on a free port, stopped (and any slow answer released) when the
-test ends. Tests never touch the network.
+test ends; ``https_server`` is the same over TLS, with a throw-away CA the process trusts
+for the test. Tests never touch the network.
 """
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -33,9 +35,9 @@ class Route:
 
 
 class LocalServer:
-    """A tiny scripted HTTP server; ``hits`` counts requests per path."""
+    """A tiny scripted HTTP server (HTTPS with ``tls``); ``hits`` counts requests per path."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.released = threading.Event()
@@ -81,6 +83,9 @@ class LocalServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+        self._scheme = "http" if tls is None else "https"
         # A short poll interval makes shutdown() return quickly at teardown.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -98,7 +103,7 @@ class LocalServer:
 
     def url(self, path: str) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}{path}"
+        return f"{self._scheme}://{host!s}:{port}{path}"
 
     def serve(
         self,
@@ -123,14 +128,36 @@ def payloads() -> Path:
     return PAYLOADS
 
 
-@pytest.fixture
-def http_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalServer]:
+def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
     # urllib honours *_proxy variables; a developer's proxy must not intercept 127.0.0.1.
     for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("ALL_PROXY", raising=False)
-    server = LocalServer().start()
+
+
+def _serving(server: LocalServer) -> Iterator[LocalServer]:
+    server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def http_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalServer]:
+    _no_proxies(monkeypatch)
+    yield from _serving(LocalServer())
+
+
+@pytest.fixture
+def https_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[LocalServer]:
+    """The local server over HTTPS; the default SSL context trusts its CA for the test."""
+    from crosstrack.local.setup.tls import generate  # test-only: the reporter never imports it
+
+    _no_proxies(monkeypatch)
+    files = generate(tmp_path / "tls")
+    # OpenSSL reads SSL_CERT_FILE whenever a default context loads its verify paths.
+    monkeypatch.setenv("SSL_CERT_FILE", str(files.ca_cert))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(files.server_cert, files.server_key)
+    yield from _serving(LocalServer(tls=context))

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -25,10 +26,9 @@ from crosstrack.reporter.errors import (
     LogConflictError,
     LogCorruptError,
 )
+from crosstrack.reporter.idempotency import RING_CAPACITY, RING_METADATA_KEY
 from crosstrack.reporter.ledger import (
     HEADER,
-    RING_CAPACITY,
-    RING_METADATA_KEY,
     Ledger,
     format_jsonl_record,
     format_text_record,
@@ -347,6 +347,136 @@ def test_403_on_write_is_a_permission_error(s3: Any, stubber: Stubber) -> None:
     stubber.add_client_error("put_object", "AccessDenied", "Access Denied", 403)
     with pytest.raises(LogAccessDeniedError, match=r"s3:PutObject was denied"):
         ledger(s3).append(pos())
+
+
+WHERE = f"s3://{BUCKET}/{KEY}"
+
+
+@pytest.mark.parametrize(
+    ("read_error", "write_error", "kind", "message"),
+    [
+        (
+            ("AccessDenied", "Access Denied", 403),
+            None,
+            LogAccessDeniedError,
+            f"{WHERE}: s3:GetObject was denied (403 AccessDenied: Access Denied). The role needs "
+            "s3:GetObject on this key (and kms:Decrypt if the bucket uses SSE-KMS), the bucket "
+            "policy must not deny it; without s3:ListBucket S3 also answers 403 for a key that "
+            "does not exist",
+        ),
+        (
+            ("InternalError", "We encountered an internal error", 500),
+            None,
+            LedgerError,
+            f"{WHERE}: reading the log failed (500 InternalError: We encountered an internal "
+            "error)",
+        ),
+        (
+            None,
+            ("Forbidden", "", 403),
+            LogAccessDeniedError,
+            f"{WHERE}: s3:PutObject was denied (403 Forbidden: no message). The role needs "
+            "s3:PutObject on this key (and kms:GenerateDataKey if the bucket uses SSE-KMS); the "
+            "bucket policy must not deny it",
+        ),
+        (
+            None,
+            ("SlowDown", "Please reduce your request rate.", 503),
+            LedgerError,
+            f"{WHERE}: writing the log failed (503 SlowDown: Please reduce your request rate.)",
+        ),
+    ],
+)
+def test_s3_errors_become_ledger_errors_with_the_exact_reason(
+    s3: Any,
+    stubber: Stubber,
+    read_error: tuple[str, str, int] | None,
+    write_error: tuple[str, str, int] | None,
+    kind: type[LedgerError],
+    message: str,
+) -> None:
+    if read_error is None:
+        stubber.add_client_error(
+            "get_object", "NoSuchKey", "The specified key does not exist.", 404
+        )
+    else:
+        stubber.add_client_error("get_object", *read_error)
+    if write_error is not None:
+        stubber.add_client_error("put_object", *write_error)
+    with pytest.raises(LedgerError) as caught:
+        ledger(s3).append(pos())
+    assert type(caught.value) is kind
+    assert str(caught.value) == message
+    stubber.assert_no_pending_responses()
+
+
+class Unreachable:
+    """An S3 client whose ``failing`` call never reaches S3 (the other goes through)."""
+
+    def __init__(self, s3: Any, failing: str) -> None:
+        self._s3 = s3
+        self._failing = failing
+
+    def _call(self, name: str, **kw: Any) -> Any:
+        if name == self._failing:
+            raise EndpointConnectionError(endpoint_url="https://s3.example.test")
+        return getattr(self._s3, name)(**kw)
+
+    def get_object(self, **kw: Any) -> Any:
+        return self._call("get_object", **kw)
+
+    def put_object(self, **kw: Any) -> Any:
+        return self._call("put_object", **kw)
+
+
+@pytest.mark.parametrize(
+    ("failing", "doing"), [("get_object", "reading"), ("put_object", "writing")]
+)
+def test_an_unreachable_s3_is_a_ledger_error_and_nothing_is_written(
+    s3: Any, failing: str, doing: str
+) -> None:
+    book = Ledger(Unreachable(s3, failing), BUCKET, KEY, sleep=NoSleep())
+    with pytest.raises(LedgerError) as caught:
+        book.append(pos())
+    assert type(caught.value) is LedgerError
+    assert str(caught.value) == (
+        f"{WHERE}: {doing} the log failed: Could not connect to the endpoint URL: "
+        '"https://s3.example.test"'
+    )
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+
+
+def test_an_object_deleted_between_read_and_write_is_created_again(
+    s3: Any, stubber: Stubber
+) -> None:
+    # 404 NoSuchKey on an If-Match put: the object went away after our read. Re-read
+    # (404 now) and create it, rather than failing the invocation.
+    content = (HEADER + format_text_record(pos(0))).encode()
+    stubber.add_response("get_object", {"Body": _Body(content), "ETag": '"etag-1"', "Metadata": {}})
+    stubber.add_client_error("put_object", "NoSuchKey", "The specified key does not exist.", 404)
+    stubber.add_client_error("get_object", "NoSuchKey", "The specified key does not exist.", 404)
+    stubber.add_response(
+        "put_object",
+        {"ETag": '"fresh"', "VersionId": "v2"},
+        {
+            "Bucket": BUCKET,
+            "Key": KEY,
+            "Body": (HEADER + format_text_record(pos(5))).encode(),
+            "ContentType": "text/plain; charset=utf-8",
+            "Metadata": {},
+            "IfNoneMatch": "*",
+        },
+    )
+
+    result = ledger(s3).append(pos(5))
+
+    assert (result.attempts, result.created, result.etag, result.version_id) == (
+        2,
+        True,
+        '"fresh"',
+        "v2",
+    )
+    stubber.assert_no_pending_responses()
 
 
 def test_missing_bucket_is_not_taken_for_a_missing_object(s3: Any) -> None:

@@ -124,3 +124,39 @@ def test_bad_values_name_variable_problem_and_expected_form(
     assert text.startswith(f"{name}={value.strip()!r}: {message}; expected ")
     if name == "MAX_TLE_AGE_DAYS":
         assert text.endswith("expected a whole number of days from 1 to 36500")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "ACCOUNT2_ROLE_ARN",
+            "role/x",
+            "ACCOUNT2_ROLE_ARN='role/x': not an IAM role ARN; "
+            "expected arn:aws:iam::<12-digit account id>:role/<name>",
+        ),
+        (
+            "BUCKET_REGION",
+            "east",
+            "BUCKET_REGION='east': not an AWS region code; expected a region such as us-east-1",
+        ),
+        (
+            "EXTERNAL_ID",
+            "x",
+            "EXTERNAL_ID='x': not a valid sts:ExternalId; "
+            "expected 2-1224 characters of letters, digits and +=,.@:/-",
+        ),
+        (
+            "ROLE_SESSION_PREFIX",
+            "a b",
+            "ROLE_SESSION_PREFIX='a b': not a valid RoleSessionName prefix; "
+            "expected 1-32 characters of letters, digits and +=,.@-_",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_form_is_refused_with_the_whole_message(
+    name: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({**BASE, name: value})
+    assert str(info.value) == message
