@@ -27,7 +27,14 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
+from hypothesis import settings
 from moto.server import ThreadedMotoServer
+
+# Property tests run on a shared 2-core machine (CI runs two pytest workers): hypothesis'
+# 200 ms per-example deadline turns a slow moment into a spurious failure, so the suite has none.
+# Built on the profile hypothesis chose (its "ci" profile, derandomized, where CI is set).
+settings.register_profile("crosstrack", parent=settings.default, deadline=None)
+settings.load_profile("crosstrack")
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
