@@ -9,7 +9,7 @@ is also what boto3 returns, minus ``ResponseMetadata``). Two sources answer call
   you save when the CLI answers NoSuchBucketPolicy / ResourceNotFoundException).
 * :class:`LiveSource` -- ``--profile ACCOUNT=PROFILE``: the same call through boto3, read-only.
 
-A call that cannot be answered raises :class:`crosstrack.doctor.live.Unreadable` with a reason
+A call that cannot be answered raises :class:`crosstrack.doctor.reads.Unreadable` with a reason
 naming the file (and the command that writes it) or the permission denied; a row then says
 ``unknown``. A file that is not a JSON object raises DoctorInputError (exit 2), naming it.
 """
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from crosstrack.doctor.live import Unreadable, _read
 from crosstrack.doctor.model import DoctorInputError
+from crosstrack.doctor.reads import Unreadable, read
 from crosstrack.doctor.rows import MISSING_FILE, NO_PROFILE
 
 # command -> (aws-cli service, the arguments naming what it reads, in the file name's order)
@@ -133,7 +133,7 @@ class LiveSource:
         client = session.client(
             {"s3api": "s3"}.get(service, service), region_name=call.region or self.region
         )
-        data = _read(
+        data = read(
             _permission(call),
             call.args[0],
             lambda: _no_policy(lambda: _OPS[call.command](client, call)),
