@@ -12,8 +12,7 @@ import inspect
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from crosstrack.cli.errors import CliError
+from crosstrack.cli.errors import domain_errors
 
 if TYPE_CHECKING:
     from crosstrack.logbook.output import Renderer
@@ -127,18 +126,6 @@ LastOpt = Annotated[
         "--last", min=1, help="Only the last N of the selected records.", show_default=False
     ),
 ]
-
-
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """A logbook error ends the command as ``Error: <message>`` with its exit code (2 for
-    bad flags or files, 1 otherwise), the same under ``main()`` and ``CliRunner``."""
-    from crosstrack.errors import CrosstrackError
-
-    try:
-        yield
-    except CrosstrackError as exc:
-        raise CliError(str(exc), exc.exit_code) from exc
 
 
 def _warn(message: str) -> None:

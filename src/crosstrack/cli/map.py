@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
+from crosstrack.cli.errors import domain_errors
 from crosstrack.cli.log import (
     LastOpt,
     SinceOpt,
     UntilOpt,
     Where,
-    domain_errors,
     load,
     reads_the_log,
     selection,
