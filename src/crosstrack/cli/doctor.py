@@ -18,8 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from crosstrack.cli.doctor_chain import chain, run_chain
-from crosstrack.cli.errors import CliError
-from crosstrack.errors import CrosstrackError
+from crosstrack.cli.errors import CliError, domain_errors
 
 app = typer.Typer(
     help="Diagnose the trust chain: which link is broken, which statement decided it, the fix.",
@@ -131,14 +130,13 @@ def run_diagnosis(
 ) -> tuple[Any, list[Any]]:
     """Collect the state from the one source given and diagnose it (optionally probing)."""
     from crosstrack.doctor import diagnose
-    from crosstrack.errors import CrosstrackError
 
     local, plan = source.local, source.plan
     if source.count() > 1 and not (local and not plan):
         raise CliError("choose one source: --local, --profile-a/--profile-b, or --plan", code=2)
     if plan is not None and probe:
         raise CliError("--probe needs live or local AWS, not a plan", code=2)
-    try:
+    with domain_errors():  # DoctorError (1), DoctorInputError (2)
         if plan is not None:
             from crosstrack.doctor.plan import collect_plan
 
@@ -164,8 +162,6 @@ def run_diagnosis(
                 from crosstrack.doctor.probe import probe_rows
 
                 rows += probe_rows(state, a, b, rows)
-    except CrosstrackError as exc:  # DoctorError (1), DoctorInputError (2)
-        raise CliError(str(exc), code=exc.exit_code) from None
     return state, rows
 
 
@@ -273,9 +269,8 @@ def explain(
     AWS's audit.jsonl); `pbpaste | crosstrack doctor explain - --plan plan.json`.
     """
     from crosstrack.doctor import explain as ex
-    from crosstrack.doctor.model import DoctorInputError
 
-    try:
+    with domain_errors():  # DoctorInputError (2)
         if event is not None:
             try:
                 raw = event.read_text(encoding="utf-8")
@@ -286,8 +281,6 @@ def explain(
             denial = ex.parse_text(sys.stdin.read() if text == "-" else text)
         else:
             raise CliError("give the error text, or --event FILE", code=2)
-    except DoctorInputError as exc:
-        raise CliError(str(exc), code=2) from None
     summary = (
         f"denied: {denial.principal or '(principal not in the message)'} -> "
         f"{denial.action or '(action not in the message)'} on "
@@ -301,11 +294,9 @@ def explain(
         from crosstrack.doctor.chain_run import pairs, request_for
 
         _err(summary)
-        try:
+        with domain_errors():
             ids = pairs("--external-id", external_id or (), bare_key="*")
             request = request_for(denial, external_ids=ids)
-        except CrosstrackError as exc:
-            raise CliError(str(exc), code=exc.exit_code) from None
         run_chain(request, policies, [], as_json=as_json, diagram=None, mermaid=False,
                    title=f"crosstrack doctor explain: {denial.action}")  # fmt: skip
     if not source.given():
