@@ -11,14 +11,14 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from crosstrack.cli.doctor_chain import chain, run_chain
-from crosstrack.cli.errors import CliError
-from crosstrack.errors import CrosstrackError
+from crosstrack.cli.errors import CliError, domain_errors
 
 app = typer.Typer(
     help="Diagnose the trust chain: which link is broken, which statement decided it, the fix.",
@@ -30,11 +30,29 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _sessions(profile_a: str | None, profile_b: str | None, local: bool) -> tuple[Any, Any]:
+@dataclass(frozen=True)
+class StateSource:
+    """Where the deployment's state is read: the local AWS, live profiles, or a saved plan."""
+
+    local: bool = False
+    profile_a: str | None = None
+    profile_b: str | None = None
+    plan: Path | None = None
+
+    def count(self) -> int:
+        """How many of the three sources the flags name (--local with profiles is allowed)."""
+        return sum([self.local, self.plan is not None, bool(self.profile_a or self.profile_b)])
+
+    def given(self) -> bool:
+        return self.count() > 0
+
+
+def _sessions(source: StateSource) -> tuple[Any, Any]:
     import boto3
     from botocore.exceptions import BotoCoreError
 
-    if local:
+    profile_a, profile_b = source.profile_a, source.profile_b
+    if source.local:
         if not os.environ.get("AWS_ENDPOINT_URL") or not os.environ.get("AWS_CONFIG_FILE"):
             raise CliError(
                 "--local needs the local AWS's variables: eval the export lines that "
@@ -103,26 +121,22 @@ def _node_names(state: Any) -> dict[str, str]:
 
 
 def run_diagnosis(
-    *,
-    local: bool,
-    profile_a: str | None,
-    profile_b: str | None,
-    plan: Path | None,
-    infra: Path | None,
-    region: str | None,
-    probe: bool,
+    source: StateSource,
     flags: dict[str, str | None],
+    *,
+    infra: Path | None = None,
+    region: str | None = None,
+    probe: bool = False,
 ) -> tuple[Any, list[Any]]:
     """Collect the state from the one source given and diagnose it (optionally probing)."""
     from crosstrack.doctor import diagnose
-    from crosstrack.errors import CrosstrackError
 
-    sources = sum([local, plan is not None, bool(profile_a or profile_b)])
-    if sources > 1 and not (local and not plan):
+    local, plan = source.local, source.plan
+    if source.count() > 1 and not (local and not plan):
         raise CliError("choose one source: --local, --profile-a/--profile-b, or --plan", code=2)
     if plan is not None and probe:
         raise CliError("--probe needs live or local AWS, not a plan", code=2)
-    try:
+    with domain_errors():  # DoctorError (1), DoctorInputError (2)
         if plan is not None:
             from crosstrack.doctor.plan import collect_plan
 
@@ -139,7 +153,7 @@ def run_diagnosis(
                 infra_dir = None
             names = resolve(local=local, infra=infra_dir, region=region, **flags)
             _err(f"names from {names.origin}")
-            a, b = _sessions(profile_a, profile_b, local)
+            a, b = _sessions(source)
             state = live.collect(
                 live.Accounts(a, b, names.region), names, source="local" if local else "live"
             )
@@ -148,8 +162,6 @@ def run_diagnosis(
                 from crosstrack.doctor.probe import probe_rows
 
                 rows += probe_rows(state, a, b, rows)
-    except CrosstrackError as exc:  # DoctorError (1), DoctorInputError (2)
-        raise CliError(str(exc), code=exc.exit_code) from None
     return state, rows
 
 
@@ -193,20 +205,11 @@ def doctor(
     if ctx.invoked_subcommand is not None:
         return
     state, rows = run_diagnosis(
-        local=local,
-        profile_a=profile_a,
-        profile_b=profile_b,
-        plan=plan,
+        StateSource(local, profile_a, profile_b, plan),
+        {"function": function, "role_a": role_a, "role_b": role_b, "bucket": bucket, "key": key},
         infra=infra,
         region=region,
         probe=probe,
-        flags={
-            "function": function,
-            "role_a": role_a,
-            "role_b": role_b,
-            "bucket": bucket,
-            "key": key,
-        },
     )
     title = f"crosstrack doctor ({state.source}): {state.account_a} -> {state.account_b}"
     emit(rows, as_json=as_json, title=title, diagram=diagram, mermaid=mermaid,
@@ -266,9 +269,8 @@ def explain(
     AWS's audit.jsonl); `pbpaste | crosstrack doctor explain - --plan plan.json`.
     """
     from crosstrack.doctor import explain as ex
-    from crosstrack.doctor.model import DoctorInputError
 
-    try:
+    with domain_errors():  # DoctorInputError (2)
         if event is not None:
             try:
                 raw = event.read_text(encoding="utf-8")
@@ -279,28 +281,25 @@ def explain(
             denial = ex.parse_text(sys.stdin.read() if text == "-" else text)
         else:
             raise CliError("give the error text, or --event FILE", code=2)
-    except DoctorInputError as exc:
-        raise CliError(str(exc), code=2) from None
     summary = (
         f"denied: {denial.principal or '(principal not in the message)'} -> "
         f"{denial.action or '(action not in the message)'} on "
         f"{denial.resource or '(resource not in the message)'}; AWS blamed "
         f"{'an explicit deny in ' if denial.explicit else ''}{denial.blamed or 'no policy type'}"
     )
+    source = StateSource(local, profile_a, profile_b, plan)
     if policies is not None:
-        if local or plan or profile_a or profile_b:
+        if source.given():
             raise CliError("choose one source: --policies, --local, --plan or --profile-*", code=2)
         from crosstrack.doctor.chain_run import pairs, request_for
 
         _err(summary)
-        try:
+        with domain_errors():
             ids = pairs("--external-id", external_id or (), bare_key="*")
             request = request_for(denial, external_ids=ids)
-        except CrosstrackError as exc:
-            raise CliError(str(exc), code=exc.exit_code) from None
         run_chain(request, policies, [], as_json=as_json, diagram=None, mermaid=False,
                    title=f"crosstrack doctor explain: {denial.action}")  # fmt: skip
-    if not (local or plan or profile_a or profile_b):
+    if not source.given():
         if as_json:
             typer.echo(json.dumps({"denial": denial.as_dict()}, indent=2))
         else:
@@ -311,16 +310,7 @@ def explain(
             )
         raise typer.Exit(0)
     _err(summary)
-    state, found = run_diagnosis(
-        local=local,
-        profile_a=profile_a,
-        profile_b=profile_b,
-        plan=plan,
-        infra=None,
-        region=None,
-        probe=False,
-        flags={"function": function},
-    )
+    state, found = run_diagnosis(source, {"function": function})
     wanted = ex.relevant_rows(denial)
     if wanted is not None:
         found = [r for r in found if r.id in wanted]

@@ -11,8 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crosstrack.cli.errors import CliError
-from crosstrack.errors import CrosstrackError
+from crosstrack.cli.errors import domain_errors
 
 POLICIES_HELP = (
     "Read policies offline from DIR: one file per aws-cli call, named "
@@ -73,15 +72,13 @@ def chain(
     from crosstrack.doctor.chain import ChainRequest
     from crosstrack.doctor.chain_run import pairs
 
-    try:
+    with domain_errors():
         request = ChainRequest(
             principal, tuple(via or ()), action, resource, resource_account,
             pairs("--external-id", external_id or (), bare_key="*"),
             pairs("--context", context or ()), session_name, duration,
             pairs("--tag", tag or ()), region,
         )  # fmt: skip
-    except CrosstrackError as exc:
-        raise CliError(str(exc), code=exc.exit_code) from None
     run_chain(request, policies, profile or [], as_json=as_json, diagram=diagram, mermaid=mermaid)
 
 
@@ -92,10 +89,8 @@ def run_chain(request: Any, policies: Path | None, profiles: list[str], *, as_js
     from crosstrack.doctor.chain_run import source
     from crosstrack.doctor.render_chain import chain_mermaid, chain_svg
 
-    try:
+    with domain_errors():  # DoctorInputError: a malformed file, a bad flag (2)
         rows = diagnose_chain(request, source(policies, profiles, request.region))
-    except CrosstrackError as exc:  # DoctorInputError: a malformed file, a bad flag (2)
-        raise CliError(str(exc), code=exc.exit_code) from None
     nodes = [request.principal, *request.via, *([request.resource] if request.resource else [])]
     final = request.action
     account = request.resource_account

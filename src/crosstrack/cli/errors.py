@@ -8,7 +8,12 @@ alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
+
+from crosstrack.errors import CrosstrackError
 
 
 class CliError(typer.Exit):
@@ -21,3 +26,14 @@ class CliError(typer.Exit):
 
     def __str__(self) -> str:
         return self.message
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """A domain error (:class:`~crosstrack.errors.CrosstrackError`) raised inside ends the
+    command as ``Error: <message>`` with its exit code (2 for bad flags or input, 1 otherwise),
+    the same under ``main()`` and ``CliRunner``."""
+    try:
+        yield
+    except CrosstrackError as exc:
+        raise CliError(str(exc), exc.exit_code) from exc

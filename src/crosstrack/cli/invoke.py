@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from crosstrack.cli.errors import CliError
+from crosstrack.cli.errors import domain_errors
+from crosstrack.errors import InputError
 
 # The function timeout Terraform deploys by default (infra/, var.lambda_timeout).
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -54,9 +55,10 @@ def scheduled_event(now: datetime | None = None) -> dict[str, str]:
 
 
 def _load_event(event: str | None, scheduled: bool) -> Any:
+    """The event to invoke with; an unusable one is an InputError naming --event (exit 2)."""
     if scheduled:
         if event is not None:
-            raise typer.BadParameter("give either --event or --scheduled, not both")
+            raise InputError("give either --event or --scheduled, not both")
         return scheduled_event()
     if event is None:
         return {}
@@ -66,17 +68,17 @@ def _load_event(event: str | None, scheduled: bool) -> Any:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise typer.BadParameter(f"cannot read {path}: {exc.strerror}") from exc
+            raise InputError(f"--event: cannot read {path}: {exc.strerror}") from exc
         except UnicodeDecodeError as exc:
-            raise typer.BadParameter(f"{path} is not UTF-8 text: {exc.reason}") from exc
+            raise InputError(f"--event: {path} is not UTF-8 text: {exc.reason}") from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise typer.BadParameter(f"not JSON: {exc}") from exc
+        raise InputError(f"--event: not JSON: {exc}") from exc
     except RecursionError:
-        raise typer.BadParameter("not usable JSON: nested too deeply") from None
+        raise InputError("--event: not usable JSON: nested too deeply") from None
     except ValueError as exc:  # a 5,000-digit integer
-        raise typer.BadParameter(f"not usable JSON: {str(exc)[:80]}") from None
+        raise InputError(f"--event: not usable JSON: {str(exc)[:80]}") from None
 
 
 def invoke(
@@ -120,14 +122,11 @@ def invoke(
     from contextlib import redirect_stdout
 
     from crosstrack.reporter import handler
-    from crosstrack.reporter.errors import ReporterError
 
-    payload = _load_event(event, scheduled)
-    try:
+    with domain_errors():  # an unusable event (2), a ReporterError (1)
+        payload = _load_event(event, scheduled)
         with redirect_stdout(sys.stderr):
             result = handler.lambda_handler(payload, LocalContext(timeout_seconds=timeout))
-    except ReporterError as exc:
-        raise CliError(str(exc)) from exc
     typer.echo(json.dumps(result, indent=2, default=str))
 
 

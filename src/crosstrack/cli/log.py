@@ -7,19 +7,20 @@ shared with `crosstrack map` (:mod:`crosstrack.cli.map`) through :class:`Where` 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from crosstrack.cli.errors import CliError
+from crosstrack.cli.errors import domain_errors
 
 if TYPE_CHECKING:
     from crosstrack.logbook.output import Renderer
@@ -127,35 +128,24 @@ LastOpt = Annotated[
 ]
 
 
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """A logbook error ends the command as ``Error: <message>`` with its exit code (2 for
-    bad flags or files, 1 otherwise), the same under ``main()`` and ``CliRunner``."""
-    from crosstrack.errors import CrosstrackError
-
-    try:
-        yield
-    except CrosstrackError as exc:
-        raise CliError(str(exc), exc.exit_code) from exc
-
-
 def _warn(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
 class Where:
-    """The source options of `log` and `map`, as given."""
+    """Where `log` and `map` read the log from, as given. Each field is one of their options,
+    declared here once; :func:`reads_the_log` adds them to a command."""
 
-    file: str | None
-    bucket: str | None
-    key: str | None
-    layout: str | None
-    region: str | None
-    profile: str | None
-    role_arn: str | None
-    external_id: str | None
-    infra: Path
+    file: FileArg = None
+    bucket: BucketOpt = None
+    key: KeyOpt = None
+    layout: LayoutOpt = None
+    region: RegionOpt = None
+    profile: ProfileOpt = None
+    role_arn: RoleOpt = None
+    external_id: ExternalIdOpt = None
+    infra: InfraOpt = Path("infra")
 
     def s3_log(self) -> S3Log:
         from crosstrack.logbook.source import S3Log, resolve_location, s3_client
@@ -177,6 +167,26 @@ class Where:
         return S3Log(client, location)
 
 
+def reads_the_log(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` with :class:`Where`'s options after its own, given to it as ``where``.
+
+    Typer takes a command's options from its signature: the wrapper's is the command's own
+    (less ``where``) followed by Where's fields, so the options and their order in --help are
+    those of a command that listed them all. Typer passes every value by keyword.
+    """
+    shared = inspect.signature(Where, eval_str=True).parameters
+    own = inspect.signature(command, eval_str=True).parameters
+
+    @functools.wraps(command)
+    def wrapper(**options: Any) -> None:
+        command(where=Where(**{name: options.pop(name) for name in shared}), **options)
+
+    wrapper.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [*(p for name, p in own.items() if name != "where"), *shared.values()]
+    )
+    return wrapper
+
+
 def selection(since: str | None, until: str | None, last: int | None, now: datetime) -> Selection:
     from crosstrack.logbook.select import Selection
 
@@ -196,7 +206,6 @@ def load(where: Where, chosen: Selection, now: datetime) -> list[Record]:
 
 # ---------------------------------------------------------------- the command
 def log(
-    file: FileArg = None,
     output: Annotated[
         str, typer.Option("--output", help="text, json (JSON Lines) or csv.")
     ] = "text",
@@ -215,14 +224,8 @@ def log(
     since: SinceOpt = None,
     until: UntilOpt = None,
     last: LastOpt = None,
-    bucket: BucketOpt = None,
-    key: KeyOpt = None,
-    layout: LayoutOpt = None,
-    region: RegionOpt = None,
-    profile: ProfileOpt = None,
-    role_arn: RoleOpt = None,
-    external_id: ExternalIdOpt = None,
-    infra: InfraOpt = Path("infra"),
+    *,
+    where: Where,
 ) -> None:
     """Print the ISS log: every format (text, jsonl) and layout (single, daily).
 
@@ -248,9 +251,8 @@ def log(
     with domain_errors():
         if output not in OUTPUT_FORMATS:
             raise LogbookInputError(f"--output {output!r}: choose text, json or csv")
-        if follow and file is not None:
+        if follow and where.file is not None:
             raise LogbookInputError("--follow reads the bucket; it cannot follow a FILE")
-        where = Where(file, bucket, key, layout, region, profile, role_arn, external_id, infra)
         now = utc_now()
         chosen = selection(since, until, last, now)
         renderer = Renderer(output)  # type: ignore[arg-type]
@@ -303,4 +305,4 @@ def _follow(
 
 def register(app: typer.Typer) -> None:
     """Add ``log`` to the top-level app."""
-    app.command("log")(log)
+    app.command("log")(reads_the_log(log))

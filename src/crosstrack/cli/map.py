@@ -7,28 +7,19 @@ from typing import Annotated
 
 import typer
 
+from crosstrack.cli.errors import domain_errors
 from crosstrack.cli.log import (
-    BucketOpt,
-    ExternalIdOpt,
-    FileArg,
-    InfraOpt,
-    KeyOpt,
     LastOpt,
-    LayoutOpt,
-    ProfileOpt,
-    RegionOpt,
-    RoleOpt,
     SinceOpt,
     UntilOpt,
     Where,
-    domain_errors,
     load,
+    reads_the_log,
     selection,
 )
 
 
 def map_command(
-    file: FileArg = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -51,14 +42,8 @@ def map_command(
     since: SinceOpt = None,
     until: UntilOpt = None,
     last: LastOpt = None,
-    bucket: BucketOpt = None,
-    key: KeyOpt = None,
-    layout: LayoutOpt = None,
-    region: RegionOpt = None,
-    profile: ProfileOpt = None,
-    role_arn: RoleOpt = None,
-    external_id: ExternalIdOpt = None,
-    infra: InfraOpt = Path("infra"),
+    *,
+    where: Where,
 ) -> None:
     """Draw the ISS ground track of the selected records on a world map.
 
@@ -84,11 +69,7 @@ def map_command(
         target = out if out is not None else Path(f"iss_track.{(fmt or 'png').lower()}")
         chosen_format = format_for(target, fmt)
         now = utc_now()
-        records = load(
-            Where(file, bucket, key, layout, region, profile, role_arn, external_id, infra),
-            selection(since, until, last, now),
-            now,
-        )
+        records = load(where, selection(since, until, last, now), now)
         result = render_map(records, target, fmt=chosen_format, size=pixels)
         typer.echo(
             f"{result.records} record(s), {result.width}x{result.height} {result.format}",
@@ -99,4 +80,4 @@ def map_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``map`` to the top-level app."""
-    app.command("map")(map_command)
+    app.command("map")(reads_the_log(map_command))

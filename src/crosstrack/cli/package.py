@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from crosstrack.cli.errors import CliError
+from crosstrack.cli.errors import domain_errors
+from crosstrack.errors import InputError
 from crosstrack.packaging import (
     ARCHITECTURES,
     DEFAULT_OUTPUT,
     PYTHON_VERSIONS,
-    PackagingError,
     Target,
     build_lambda_zip,
 )
@@ -20,6 +21,11 @@ from crosstrack.packaging import (
 
 def _stderr(message: str) -> None:
     typer.echo(message, err=True)
+
+
+def _one_of(choices: Iterable[str]) -> str:
+    *first, last = choices
+    return f"{', '.join(first)} or {last}"
 
 
 def package(
@@ -65,17 +71,13 @@ def package(
     Wheels are fetched once with pip (hash-checked against the lock) into
     $CROSSTRACK_CACHE/wheels or ~/.cache/crosstrack/wheels; later builds are offline.
     """
-    if arch not in ARCHITECTURES:
-        raise typer.BadParameter(f"{arch!r} is not one of arm64, x86_64", param_hint="--arch")
-    if python not in PYTHON_VERSIONS:
-        raise typer.BadParameter(
-            f"{python!r} is not one of {', '.join(PYTHON_VERSIONS)}", param_hint="--python"
-        )
-    target = Target(python=python, arch=arch)
-    try:
+    with domain_errors():
+        if arch not in ARCHITECTURES:
+            raise InputError(f"--arch {arch!r}: choose {_one_of(ARCHITECTURES)}")
+        if python not in PYTHON_VERSIONS:
+            raise InputError(f"--python {python!r}: choose {_one_of(PYTHON_VERSIONS)}")
+        target = Target(python=python, arch=arch)
         result = build_lambda_zip(output, target=target, sdk=sdk, lock=lock, log=_stderr)
-    except PackagingError as exc:
-        raise CliError(str(exc)) from exc
 
     bundled = ", ".join(f"{p.name} {p.version}" for p in result.pins)
     typer.echo(

@@ -9,7 +9,7 @@ is also what boto3 returns, minus ``ResponseMetadata``). Two sources answer call
   you save when the CLI answers NoSuchBucketPolicy / ResourceNotFoundException).
 * :class:`LiveSource` -- ``--profile ACCOUNT=PROFILE``: the same call through boto3, read-only.
 
-A call that cannot be answered raises :class:`crosstrack.doctor.live.Unreadable` with a reason
+A call that cannot be answered raises :class:`crosstrack.doctor.reads.Unreadable` with a reason
 naming the file (and the command that writes it) or the permission denied; a row then says
 ``unknown``. A file that is not a JSON object raises DoctorInputError (exit 2), naming it.
 """
@@ -22,20 +22,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from crosstrack.doctor.live import Unreadable, _read
 from crosstrack.doctor.model import DoctorInputError
+from crosstrack.doctor.reads import Unreadable, read
 from crosstrack.doctor.rows import MISSING_FILE, NO_PROFILE
 
 # command -> (aws-cli service, the arguments naming what it reads, in the file name's order)
-COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "get-role": ("iam", ("--role-name",)),
-    "list-role-policies": ("iam", ("--role-name",)),
-    "get-role-policy": ("iam", ("--role-name", "--policy-name")),
-    "list-attached-role-policies": ("iam", ("--role-name",)),
-    "get-user": ("iam", ("--user-name",)),
-    "list-user-policies": ("iam", ("--user-name",)),
-    "get-user-policy": ("iam", ("--user-name", "--policy-name")),
-    "list-attached-user-policies": ("iam", ("--user-name",)),
+Commands = dict[str, tuple[str, tuple[str, ...]]]
+
+
+def _principal_reads(kind: str) -> Commands:
+    """The four calls that read a role's or a user's trust and own policies (chain_state)."""
+    name = f"--{kind}-name"
+    return {
+        f"get-{kind}": ("iam", (name,)),
+        f"list-{kind}-policies": ("iam", (name,)),
+        f"get-{kind}-policy": ("iam", (name, "--policy-name")),
+        f"list-attached-{kind}-policies": ("iam", (name,)),
+    }
+
+
+COMMANDS: Commands = {
+    **_principal_reads("role"),
+    **_principal_reads("user"),
     "get-policy": ("iam", ("--policy-arn",)),
     "get-policy-version": ("iam", ("--policy-arn", "--version-id")),
     "get-bucket-policy": ("s3api", ("--bucket",)),
@@ -133,10 +141,10 @@ class LiveSource:
         client = session.client(
             {"s3api": "s3"}.get(service, service), region_name=call.region or self.region
         )
-        data = _read(
+        data = read(
             _permission(call),
             call.args[0],
-            lambda: _no_policy(lambda: _OPS[call.command](client, call)),
+            lambda: _no_policy(lambda: _api_call(client, call)),
         )
         return Answer({k: v for k, v in data.items() if k != "ResponseMetadata"}, call.cli)
 
@@ -144,8 +152,7 @@ class LiveSource:
 def _permission(call: Call) -> str:
     service, _ = COMMANDS[call.command]
     prefix = {"s3api": "s3"}.get(service, service)
-    words = call.command.rsplit(".", 1)[-1].split("-")
-    return f"{prefix}:{''.join(w.capitalize() for w in words)}"
+    return f"{prefix}:{_pascal(call.command.rsplit('.', 1)[-1])}"
 
 
 def _no_policy(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -176,33 +183,28 @@ def _queue(client: Any, call: Call) -> dict[str, Any]:
     return dict(client.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]))
 
 
-_OPS: dict[str, Callable[[Any, Call], dict[str, Any]]] = {
-    "get-role": lambda c, k: c.get_role(RoleName=k.args[0]),
-    "list-role-policies": lambda c, k: _paginated(
-        c, "list_role_policies", "PolicyNames", RoleName=k.args[0]
-    ),
-    "get-role-policy": lambda c, k: c.get_role_policy(RoleName=k.args[0], PolicyName=k.args[1]),
-    "list-attached-role-policies": lambda c, k: _paginated(
-        c, "list_attached_role_policies", "AttachedPolicies", RoleName=k.args[0]
-    ),
-    "get-user": lambda c, k: c.get_user(UserName=k.args[0]),
-    "list-user-policies": lambda c, k: _paginated(
-        c, "list_user_policies", "PolicyNames", UserName=k.args[0]
-    ),
-    "get-user-policy": lambda c, k: c.get_user_policy(UserName=k.args[0], PolicyName=k.args[1]),
-    "list-attached-user-policies": lambda c, k: _paginated(
-        c, "list_attached_user_policies", "AttachedPolicies", UserName=k.args[0]
-    ),
-    "get-policy": lambda c, k: c.get_policy(PolicyArn=k.args[0]),
-    "get-policy-version": lambda c, k: c.get_policy_version(
-        PolicyArn=k.args[0], VersionId=k.args[1]
-    ),
-    "get-bucket-policy": lambda c, k: c.get_bucket_policy(Bucket=k.args[0]),
-    "get-key-policy": lambda c, k: c.get_key_policy(KeyId=k.args[0], PolicyName="default"),
-    "get-queue-attributes": _queue,
-    "get-topic-attributes": lambda c, k: c.get_topic_attributes(TopicArn=k.args[0]),
-    "describe-event-bus": lambda c, k: c.describe_event_bus(Name=k.args[0]),
-    "lambda.get-policy": lambda c, k: c.get_policy(FunctionName=k.args[0]),
-    "dynamodb.get-resource-policy": lambda c, k: c.get_resource_policy(ResourceArn=k.args[0]),
-    "secretsmanager.get-resource-policy": lambda c, k: c.get_resource_policy(SecretId=k.args[0]),
-}
+# Parameters the API needs that the file name does not carry (the cli line's _EXTRA).
+_FIXED = {"get-key-policy": {"PolicyName": "default"}}
+
+
+def _api_call(client: Any, call: Call) -> dict[str, Any]:
+    """The boto3 call of an aws-cli command: the same words, its flags as parameters
+    (``get-role-policy --role-name R --policy-name P``: ``get_role_policy(RoleName=R,
+    PolicyName=P)``)."""
+    if call.command == "get-queue-attributes":
+        return _queue(client, call)
+    _, flags = COMMANDS[call.command]
+    operation = call.command.rsplit(".", 1)[-1].replace("-", "_")
+    params = {
+        _pascal(flag.removeprefix("--")): value
+        for flag, value in zip(flags, call.args, strict=True)
+    }
+    if operation.startswith("list_"):  # they page; the answer is the one list they hold
+        key = "AttachedPolicies" if "_attached_" in operation else "PolicyNames"
+        return _paginated(client, operation, key, **params)
+    return dict(getattr(client, operation)(**params, **_FIXED.get(call.command, {})))
+
+
+def _pascal(words: str) -> str:
+    """``role-name`` -> ``RoleName`` (boto3's parameters, IAM's action names)."""
+    return "".join(word.capitalize() for word in words.split("-"))

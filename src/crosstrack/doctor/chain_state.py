@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from crosstrack.doctor.calls import Answer, Call, Source
-from crosstrack.doctor.live import Unreadable, _doc
 from crosstrack.doctor.model import DoctorInputError, NamedPolicy, RoleState
+from crosstrack.doctor.reads import Unreadable, policy_document
 from crosstrack.doctor.rows import without_unique_ids
 from crosstrack.iam import PolicyError, PolicyKind, parse_policy
 
@@ -33,7 +33,7 @@ def _field(answer: Answer, *path: str) -> Any:
 
 def _policy(answer: Answer, raw: Any, kind: PolicyKind, name: str) -> NamedPolicy:
     try:
-        document = _doc(raw)
+        document = policy_document(raw)
         # The engine rejects a bare unique id (AROA...) as a principal: read it as nobody.
         if kind in (PolicyKind.TRUST, PolicyKind.RESOURCE):
             document = dict(without_unique_ids(document))

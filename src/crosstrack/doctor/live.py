@@ -1,19 +1,16 @@
 """State from live AWS (or the local AWS, which answers the same API): read-only calls only.
 
-Every call goes through :func:`_read`, which turns a refusal into the part's ``unreadable``
-reason naming the permission (a row then says ``unknown``), and a missing resource into a
-"does not exist" reason (a row then fails). The permissions used here are exactly those in
-infra/bootstrap/doctor-read-only-account-{a,b}.json.
+Every call goes through :func:`crosstrack.doctor.reads.read`, which turns a refusal into the
+part's ``unreadable`` reason naming the permission (a row then says ``unknown``), and a missing
+resource into a "does not exist" reason (a row then fails). The permissions used here are
+exactly those in infra/bootstrap/doctor-read-only-account-{a,b}.json.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
-from urllib.parse import unquote
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -29,52 +26,7 @@ from crosstrack.doctor.model import (
     State,
 )
 from crosstrack.doctor.names import Names
-
-T = TypeVar("T")
-
-_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Forbidden"}
-_MISSING = {
-    "NoSuchEntity",
-    "ResourceNotFoundException",
-    "NoSuchBucket",
-    "NotFoundException",
-    "NoSuchKey",
-}
-
-
-class Unreadable(Exception):
-    """One read failed; ``reason`` is what a row prints."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _read(action: str, resource: str, call: Callable[[], T]) -> T:
-    try:
-        return call()
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in _DENIED or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403:
-            raise Unreadable(f"{action} denied on {resource}") from None
-        if code in _MISSING:
-            raise Unreadable(f"does not exist: {resource} ({code} from {action})") from None
-        raise Unreadable(f"{action} on {resource} failed: {code}") from None
-    except BotoCoreError as exc:
-        raise Unreadable(f"{action} on {resource} failed: {exc}") from None
-
-
-def _doc(raw: Any) -> dict[str, Any]:
-    """A policy document as IAM returns it: a dict (boto3 decodes it) or URL-encoded JSON."""
-    if isinstance(raw, dict):
-        return raw
-    text = str(raw)
-    if text.startswith("%7B") or text.startswith("%7b"):
-        text = unquote(text)
-    loaded = json.loads(text)
-    if not isinstance(loaded, dict):
-        raise ValueError("a policy document must be a JSON object")
-    return loaded
+from crosstrack.doctor.reads import Unreadable, policy_document, read
 
 
 @dataclass
@@ -102,8 +54,8 @@ def read_role(session: Any, region: str, arn: str, address: str) -> RoleState:
     role = RoleState(arn, address)
     name = role.name
     try:
-        got = _read("iam:GetRole", arn, lambda: iam.get_role(RoleName=name)["Role"])
-        role.trust = _doc(got["AssumeRolePolicyDocument"])
+        got = read("iam:GetRole", arn, lambda: iam.get_role(RoleName=name)["Role"])
+        role.trust = policy_document(got["AssumeRolePolicyDocument"])
         role.unique_id = got.get("RoleId")
         role.max_session_seconds = got.get("MaxSessionDuration")
         boundary_arn = (got.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
@@ -112,17 +64,19 @@ def read_role(session: Any, region: str, arn: str, address: str) -> RoleState:
         role.unreadable["policies"] = exc.reason
         return role
     try:
-        names = _read(
+        names = read(
             "iam:ListRolePolicies",
             arn,
             lambda: iam.list_role_policies(RoleName=name)["PolicyNames"],
         )
         for policy_name in names:
-            got_doc: Any = _read(
+            got_doc: Any = read(
                 "iam:GetRolePolicy", arn, partial(_role_policy, iam, name, policy_name)
             )
-            role.inline.append(NamedPolicy(f"{name}/{policy_name}", _doc(got_doc), address))
-        attached = _read(
+            role.inline.append(
+                NamedPolicy(f"{name}/{policy_name}", policy_document(got_doc), address)
+            )
+        attached = read(
             "iam:ListAttachedRolePolicies",
             arn,
             lambda: iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"],
@@ -144,22 +98,22 @@ def _role_policy(iam: Any, role: str, name: str) -> Any:
 
 
 def _managed(iam: Any, arn: str, address: str) -> NamedPolicy:
-    policy = _read("iam:GetPolicy", arn, lambda: iam.get_policy(PolicyArn=arn)["Policy"])
-    version = _read(
+    policy = read("iam:GetPolicy", arn, lambda: iam.get_policy(PolicyArn=arn)["Policy"])
+    version = read(
         "iam:GetPolicyVersion",
         arn,
         lambda: iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])[
             "PolicyVersion"
         ],
     )
-    return NamedPolicy(arn.rsplit("/", 1)[-1], _doc(version["Document"]), address)
+    return NamedPolicy(arn.rsplit("/", 1)[-1], policy_document(version["Document"]), address)
 
 
 def read_function(session: Any, region: str, account: str, name: str) -> FunctionState:
     lam = _client(session, "lambda", region)
     fn = FunctionState(name, f"arn:aws:lambda:{region}:{account}:function:{name}")
     try:
-        config = _read(
+        config = read(
             "lambda:GetFunctionConfiguration",
             fn.arn,
             lambda: lam.get_function_configuration(FunctionName=name),
@@ -170,8 +124,8 @@ def read_function(session: Any, region: str, account: str, name: str) -> Functio
     except Unreadable as exc:
         fn.unreadable["configuration"] = exc.reason
     try:
-        fn.resource_policy = _doc(
-            _read("lambda:GetPolicy", fn.arn, lambda: lam.get_policy(FunctionName=name)["Policy"])
+        fn.resource_policy = policy_document(
+            read("lambda:GetPolicy", fn.arn, lambda: lam.get_policy(FunctionName=name)["Policy"])
         )
     except Unreadable as exc:
         if not exc.reason.startswith("does not exist"):  # no policy: nothing granted there
@@ -186,7 +140,7 @@ def read_schedule(
     arn = f"arn:aws:scheduler:{region}:{account}:schedule/default/{name}"
     state = ScheduleState(name, arn)
     try:
-        got = _read(
+        got = read(
             "scheduler:GetSchedule", arn, lambda: sch.get_schedule(Name=name, GroupName="default")
         )
     except Unreadable as exc:
@@ -211,14 +165,14 @@ def read_bucket(session: Any, region: str, account: str, name: str) -> BucketSta
     bucket = BucketState(name, account)
     arn = bucket.arn
     try:
-        bucket.policy = _doc(
-            _read("s3:GetBucketPolicy", arn, lambda: s3.get_bucket_policy(Bucket=name)["Policy"])
+        bucket.policy = policy_document(
+            read("s3:GetBucketPolicy", arn, lambda: s3.get_bucket_policy(Bucket=name)["Policy"])
         )
     except Unreadable as exc:
         if "NoSuchBucketPolicy" not in exc.reason:
             bucket.unreadable["policy"] = exc.reason
     try:
-        rules = _read(
+        rules = read(
             "s3:GetEncryptionConfiguration",
             arn,
             lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"][
@@ -240,12 +194,12 @@ def read_key(session: Any, region: str, key_id: str) -> KeyState:
     kms = _client(session, "kms", region)
     key = KeyState(key_id)
     try:
-        meta = _read(
+        meta = read(
             "kms:DescribeKey", key_id, lambda: kms.describe_key(KeyId=key_id)["KeyMetadata"]
         )
         key.arn = meta["Arn"]
-        key.policy = _doc(
-            _read(
+        key.policy = policy_document(
+            read(
                 "kms:GetKeyPolicy",
                 key.arn,
                 lambda: kms.get_key_policy(KeyId=key.arn, PolicyName="default")["Policy"],

@@ -56,6 +56,7 @@ LABELS: Final = {
     KIND_UNRECORDED: "position (text format: source not recorded)",
 }
 TRACK_WIDTH_PX: Final = 2.5
+LABEL_OFFSET_PX: Final = 10  # from the last position to the corner of its label
 _PT: Final = 72 / DPI  # points per pixel
 _DATA: Final = "data"
 
@@ -68,6 +69,17 @@ class MapResult:
     format: MapFormat
     width: int
     height: int
+    box: MapBox
+    records: int
+
+
+@dataclass(frozen=True)
+class DrawnMap:
+    """The figure :func:`draw_map` drew, not yet written (matplotlib objects)."""
+
+    figure: Any
+    axes: Any
+    label: Any  # the last position's annotation
     box: MapBox
     records: int
 
@@ -203,9 +215,21 @@ def render_map(
     size: tuple[int, int] = DEFAULT_SIZE,
 ) -> MapResult:
     """Write the ground track of ``records`` (any order; drawn in time order) to ``out``."""
+    drawn = draw_map(records, size)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        drawn.figure.savefig(out, format=fmt, dpi=DPI, metadata=_metadata(fmt))
+    except OSError as exc:
+        raise LogbookInputError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return MapResult(out, fmt, size[0], size[1], drawn.box, drawn.records)
+
+
+def draw_map(records: Sequence[Record], size: tuple[int, int] = DEFAULT_SIZE) -> DrawnMap:
+    """The ground track of ``records`` (any order; drawn in time order) on a world map."""
     if not records:
         raise LogbookError("no records to draw (check --since/--until/--last and the log)")
     _matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -214,6 +238,7 @@ def render_map(
     width, height = size
     box = layout(width, height)
     fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(fig)  # a renderer to measure the label with (savefig picks its own)
     ax = fig.add_axes(
         (
             box.left / width,
@@ -264,15 +289,18 @@ def render_map(
         markeredgewidth=2 * _PT,
         zorder=7,
     )
-    ax.annotate(
+    label = ax.annotate(
         f"last {last.time:%H:%M} UTC\n{last.latitude:.2f}, {last.longitude:.2f}",
         (last.longitude, last.latitude),
-        xytext=(10, 10),
+        xytext=(LABEL_OFFSET_PX, LABEL_OFFSET_PX),
         textcoords="offset pixels",
+        ha="left",
+        va="bottom",
         fontsize=max(7.0, height / 90),
         zorder=8,
         bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": COAST, "alpha": 0.85},
     )
+    _keep_inside(label, ax)
 
     present = [k for k in COLOURS if k in kinds]
     handles = [
@@ -318,12 +346,28 @@ def render_map(
         fontsize=max(6.0, height / 130),
         color="#666666",
     )
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, format=fmt, dpi=DPI, metadata=_metadata(fmt))
-    except OSError as exc:
-        raise LogbookInputError(f"cannot write {out}: {exc.strerror or exc}") from None
-    return MapResult(out, fmt, width, height, box, len(ordered))
+    return DrawnMap(fig, ax, label, box, len(ordered))
+
+
+def _keep_inside(label: Any, ax: Any) -> None:
+    """Flip the label of the last position to the left of its point where it would cross the
+    map's right edge, and below it where it would cross the top, so none of it is cut off."""
+    from matplotlib.transforms import Bbox
+
+    renderer = label.figure.canvas.get_renderer()
+    label.update_bbox_position_size(renderer)  # the frame around the text, as it will be drawn
+    drawn = Bbox.union(
+        [label.get_window_extent(renderer), label.get_bbox_patch().get_window_extent(renderer)]
+    )
+    inside = ax.get_window_extent(renderer)
+    dx, dy = label.xyann
+    if drawn.x1 > inside.x1:
+        dx = -LABEL_OFFSET_PX
+        label.set_horizontalalignment("right")
+    if drawn.y1 > inside.y1:  # display y grows upwards
+        dy = -LABEL_OFFSET_PX
+        label.set_verticalalignment("top")
+    label.xyann = (dx, dy)
 
 
 def _metadata(fmt: MapFormat) -> dict[str, Any]:

@@ -37,8 +37,8 @@ def test_package_prints_size_and_the_hash_terraform_computes(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--arch", "sparc"], "arm64, x86_64"),
-        (["--python", "3.9"], "3.11, 3.12, 3.13"),
+        (["--arch", "sparc"], "--arch 'sparc': choose arm64 or x86_64"),
+        (["--python", "3.9"], "--python '3.9': choose 3.11, 3.12 or 3.13"),
     ],
 )
 def test_bad_target_is_a_usage_error(args: list[str], message: str, tmp_path: Path) -> None:

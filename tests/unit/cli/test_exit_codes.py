@@ -122,3 +122,40 @@ def test_domain_errors_share_the_base(module: str, name: str, code: int) -> None
     assert issubclass(cls, CrosstrackError)
     assert cls.exit_code == code
     assert issubclass(cls, InputError) == (code == 2)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--arch", "sparc"], "--arch 'sparc': choose arm64 or x86_64"),
+        (["--python", "3.9"], "--python '3.9': choose 3.11, 3.12 or 3.13"),
+    ],
+)
+def test_a_bad_package_target_is_one_error_line_and_exit_2(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = _run("package", "-o", str(tmp_path / "x.zip"), *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert _one_error(result) == f"Error: {message}"
+    assert result.stderr.count("\n") == 1  # nothing else: no usage, no boxed panel
+    assert not (tmp_path / "x.zip").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--event", "{}", "--scheduled"], "give either --event or --scheduled, not both"),
+        (["--event", "{"], "--event: not JSON: Expecting property name enclosed in double"),
+        (["--event", "@missing.json"], "--event: cannot read missing.json: No such file"),
+        (["--event", "[" * 100_000], "--event: not usable JSON: nested too deeply"),
+    ],
+)
+def test_an_unusable_invoke_event_is_one_error_line_and_exit_2(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    # The event is read before the handler runs: no configuration, no AWS needed.
+    result = _run("invoke", *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert _one_error(result).startswith(f"Error: {message}")
+    assert result.stderr.count("\n") == 1
+    assert result.stdout == ""

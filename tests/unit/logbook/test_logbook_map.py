@@ -23,6 +23,7 @@ from crosstrack.logbook.projection import (
     to_pixel,
 )
 from crosstrack.logbook.records import Record, parse_log
+from crosstrack.reporter.positions import Position
 
 T0 = datetime(2025, 11, 10, 6, 0, tzinfo=UTC)
 
@@ -167,6 +168,65 @@ def test_png_of_the_requested_size_shows_track_land_and_ocean(tmp_path: Path) ->
     assert _close(
         _rgb(image, *to_pixel(-120.0, -45.0, box)), expected(worldmap.OCEAN, -120.0, -45.0)
     )
+
+
+def _ending_at(lon: float, lat: float) -> list[Record]:
+    """Two live records, the last at (lon, lat)."""
+    items = [
+        Position(T0, 0.0, 0.0, "open-notify"),
+        Position(T0 + timedelta(minutes=5), lat, lon, "open-notify"),
+    ]
+    return list(parse_log(jsonl_records(items)).records)
+
+
+@pytest.mark.parametrize("size", [(1600, 900), (400, 225)])
+@pytest.mark.parametrize(
+    ("lon", "lat"),
+    [
+        (159.58, -28.74),  # docs/map.png's last point: its label ran off the right edge
+        (179.9, 0.0),
+        (0.0, 89.9),
+        (179.9, 89.9),
+        (-179.9, 89.9),
+        (179.9, -89.9),
+        (-179.9, -89.9),
+        (0.0, 0.0),
+    ],
+)
+def test_the_last_position_label_lies_inside_the_map_beside_its_point(
+    size: tuple[int, int], lon: float, lat: float
+) -> None:
+    from crosstrack.logbook import worldmap
+
+    drawn = worldmap.draw_map(_ending_at(lon, lat), size)
+    drawn.figure.canvas.draw()  # lay the label out as a saved image would
+    renderer = drawn.figure.canvas.get_renderer()
+    inside = drawn.axes.get_window_extent(renderer)
+    frame = drawn.label.get_bbox_patch().get_window_extent(renderer)
+    for extent in (drawn.label.get_window_extent(renderer), frame):
+        assert inside.x0 <= extent.x0 <= extent.x1 <= inside.x1, (extent, inside)
+        assert inside.y0 <= extent.y0 <= extent.y1 <= inside.y1, (extent, inside)
+    x, y = drawn.axes.transData.transform((lon, lat))
+    gap_x = max(frame.x0 - x, x - frame.x1, 0)
+    gap_y = max(frame.y0 - y, y - frame.y1, 0)
+    assert (gap_x**2 + gap_y**2) ** 0.5 <= 20  # beside its point, not somewhere else
+    if (lon, lat) == (0.0, 0.0):  # room everywhere: above and to the right, as before
+        assert frame.x0 > x
+        assert frame.y0 > y
+
+
+def test_nothing_of_the_label_is_drawn_outside_the_map(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from crosstrack.logbook import worldmap
+
+    result = worldmap.render_map(_ending_at(159.58, -28.74), tmp_path / "m.png")
+    image = Image.open(result.path).convert("RGB")
+    box = result.box
+    # The white margin right of the map, beside it: no pixel of the label's text or frame.
+    right = range(int(box.left + box.width) + 3, result.width)
+    rows = range(int(box.top), int(box.top + box.height))
+    assert all(min(_rgb(image, x, y)) >= 250 for x in right for y in rows)
 
 
 def test_svg_by_suffix_and_size_and_format_flags(tmp_path: Path) -> None:
