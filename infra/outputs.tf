@@ -13,6 +13,21 @@ output "bucket_name" {
   value       = module.target.bucket_name
 }
 
+output "object_key" {
+  description = "The log object's key (layout single), or the key the daily objects derive from: <stem>/YYYY/MM/DD<suffix>."
+  value       = var.object_key
+}
+
+output "log_layout" {
+  description = "single (one object) or daily (one object per UTC day); crosstrack log reads it."
+  value       = var.log_layout
+}
+
+output "log_format" {
+  description = "text (the original's) or jsonl (one JSON object per line)."
+  value       = var.log_format
+}
+
 output "function_name" {
   description = "The Lambda function in account A."
   value       = module.source.function_name

@@ -39,6 +39,7 @@ from botocore.exceptions import ClientError
 
 from crosstrack.iam import simulate
 from crosstrack.local.run.terraform import TerraformRun, find_terraform
+from crosstrack.logbook.source import location_from_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
@@ -235,6 +236,13 @@ def test_each_account_holds_its_own_resources(deployment: Deployment) -> None:
     assert out["bucket_name"].startswith("iss-reporting-")
     assert out["function_name"] == "write-report-to-crossaccount-s3"
     assert out["log_group_name"] == "/aws/lambda/write-report-to-crossaccount-s3"
+    # Where `crosstrack log --infra` finds the log: named by outputs, not parsed from a command.
+    assert (out["object_key"], out["log_layout"], out["log_format"]) == (
+        "iss_position.txt",
+        "single",
+        "text",
+    )
+    assert location_from_outputs(out) == (out["bucket_name"], "iss_position.txt", "single")
 
     iam_a = deployment.operator("iam")
     iam_b = deployment.terraform_role("iam")

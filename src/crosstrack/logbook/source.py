@@ -3,9 +3,10 @@
 The bucket, key and layout come from flags, else the reporter's own environment variables
 (``BUCKET_NAME``, ``OBJECT_KEY``, ``LOG_LAYOUT``, ``BUCKET_REGION``: the names of
 :mod:`crosstrack.reporter.settings`), else ``terraform output -json`` of ``infra/``
-(``bucket_name``; the layout and key from ``read_log_command``). Credentials: the standard
-chain, a ``--profile`` (the original's ``account-b``), or ``--role-arn`` to assume role B
-from your own credentials (through the reporter's :class:`CrossAccountSessions`).
+(``bucket_name``, ``object_key``, ``log_layout``; for older deployments the key and layout from
+``read_log_command``). Credentials: the standard chain, a ``--profile`` (the original's
+``account-b``), or ``--role-arn`` to assume role B from your own credentials (through the
+reporter's :class:`CrossAccountSessions`).
 
 Daily objects are found by listing ``<stem>/`` (role B may ``s3:ListBucket`` the log bucket,
 infra/modules/target-account); without that permission, each day of the window is read by
@@ -93,8 +94,15 @@ def terraform_outputs(infra: Path) -> dict[str, Any]:
 
 
 def location_from_outputs(outputs: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
-    """(bucket, key, layout) from Terraform's outputs (infra/outputs.tf)."""
+    """(bucket, key, layout) from Terraform's outputs (infra/outputs.tf).
+
+    ``object_key`` and ``log_layout`` say it exactly; a deployment made before they existed
+    has only ``read_log_command``, read as a fallback (its daily form names the stem only).
+    """
     bucket = outputs.get("bucket_name")
+    key, layout = outputs.get("object_key"), outputs.get("log_layout")
+    if isinstance(key, str) and key and layout in ("single", "daily"):
+        return (str(bucket) if bucket else None), key, str(layout)
     command = str(outputs.get("read_log_command") or "")
     single = _READ_LOG_SINGLE.search(command)
     if single:

@@ -125,6 +125,16 @@ def test_location_from_flags_env_and_terraform_outputs() -> None:
         "--recursive --profile account-b",
     }
     assert location_from_outputs(daily) == ("iss-reporting-2025", "logs/iss_position.txt", "daily")
+    # The key and layout outputs say it exactly: a daily log with another suffix is found too.
+    exact = {**daily, "object_key": "logs/iss_position.jsonl", "log_layout": "daily"}
+    assert location_from_outputs(exact) == (
+        "iss-reporting-2025",
+        "logs/iss_position.jsonl",
+        "daily",
+    )
+    # Malformed values fall back to the command (never a guess from half an answer).
+    odd = {**single, "object_key": "", "log_layout": "weekly"}
+    assert location_from_outputs(odd) == ("iss-reporting-2025", "iss_position.txt", "single")
 
 
 # ------------------------------------------------------------------- --follow
