@@ -16,6 +16,7 @@ from typing import Any
 
 import botocore.session
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -85,7 +86,7 @@ class World:
             aws_session_token=token,
             endpoint_url=self.aws.http_endpoint if plain_http else self.aws.endpoint,
             verify=str(self.aws.ca_bundle),
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+            config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
         )
 
     def raw(self, key: str, secret: str, service: str) -> Any:
@@ -98,7 +99,7 @@ class World:
             region_name="us-east-1",
             endpoint_url=self.aws.endpoint,
             verify=str(self.aws.ca_bundle),
-            config=Config(retries={"max_attempts": 1}),
+            config=Config(retries={"total_max_attempts": 1}),
         )
 
     def role_a_session(self, role_arn: str = ROLE_A) -> tuple[str, str, str]:
@@ -525,6 +526,34 @@ def test_service_principal_decisions_are_audited(world: World) -> None:
     assert entry["principal"] == "scheduler.amazonaws.com"
     assert entry["via"] == "service"
     assert entry["aws:SourceAccount"] == ACCOUNT_A
+
+
+class _EmptyBody:
+    def stream(self, *args: Any, **kwargs: Any) -> Iterator[bytes]:
+        yield b""
+
+
+@pytest.mark.parametrize("kind", ["client", "raw"])
+def test_a_probe_client_makes_one_attempt(world: World, kind: str) -> None:
+    # A probe asserts the first answer: a retried request would hide a flaky refusal and
+    # leave two audit lines. botocore's max_attempts counts retries (1 meant 2 attempts).
+    client = (
+        world.client("operator", "sts")
+        if kind == "client"
+        else world.raw(
+            world.aws.operator.access_key_id, world.aws.operator.secret_access_key, "sts"
+        )
+    )
+    sent: list[str] = []
+
+    def unavailable(request: Any, **kwargs: Any) -> AWSResponse:
+        sent.append(request.url)
+        return AWSResponse(request.url, 503, {}, _EmptyBody())
+
+    client.meta.events.register("before-send", unavailable)
+    with pytest.raises(ClientError):
+        client.get_caller_identity()
+    assert len(sent) == 1
 
 
 def test_every_request_that_reached_moto_was_decided(world: World) -> None:

@@ -33,6 +33,22 @@ STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 STREAMING_SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+# chunk-size [ BWS ";" chunk-ext ] (RFC 9112 section 7.1, which aws-chunked follows): hex
+# digits only, at most 16 of them. int(x, 16) alone also takes "-4" (read as the last chunk),
+# "+4", " 4", "0x4" and "4_0".
+_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:[ \t]*(;[^\r\n\x00]*))?")
+
+
+class MalformedChunk(ValueError):
+    """A chunk-size line that is not 1 to 16 hex digits (and an optional extension)."""
+
+
+def chunk_line(line: bytes) -> tuple[int, bytes]:
+    """(size, extension) of a chunk-size line given without its CRLF."""
+    match = _CHUNK_LINE.fullmatch(line)
+    if match is None:
+        raise MalformedChunk(f"malformed chunk size line {line[:40]!r}")
+    return int(match.group(1), 16), match.group(2) or b""
 
 
 class PayloadError(ValueError):
@@ -145,12 +161,11 @@ def decode_chunked(  # noqa: PLR0912 - the aws-chunked grammar, step by step
         end = body.find(b"\r\n", position)
         if end < 0:
             raise _incomplete()
-        header = body[position:end].decode("ascii", "replace")
-        size_text, _, extension = header.partition(";")
         try:
-            size = int(size_text.strip(), 16)
-        except ValueError:
+            size, raw_extension = chunk_line(body[position:end])
+        except MalformedChunk:
             raise _incomplete() from None
+        extension = raw_extension[1:].decode("ascii", "replace")
         chunk = body[end + 2 : end + 2 + size]
         if len(chunk) != size:
             raise _incomplete()

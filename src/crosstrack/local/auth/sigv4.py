@@ -16,7 +16,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, unquote_to_bytes
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -179,15 +179,29 @@ def _payload_hash(signed: SignedRequest, headers: Mapping[str, str], body: bytes
     return hashlib.sha256(body).hexdigest()
 
 
-def _uri_candidates(raw_path: str, service: str) -> list[str]:
-    # S3 signs the path encoded once (as sent); every other service signs it encoded
-    # twice. Clients differ on which characters they escape on the wire, so both forms
-    # are tried; each costs one HMAC and both need the secret.
+def canonical_uri(raw_path: str, service: str) -> str | None:
+    """The canonical URI AWS computes for a request path, or ``None`` when no signature can
+    cover the path.
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html:
+    the path is normalised and each segment URI-encoded twice, "except for Amazon S3 which only
+    gets URI-encoded once" and is not normalised
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html: the
+    object's path, "/" not encoded). One path, one canonical URI: trying several spellings
+    let a signature for ``a/b`` verify for ``a%2Fb`` (another REST route) or one for ``a b``
+    for the literal ``a%20b``. Outside S3 a path not in normal form (``.``, ``..`` or empty
+    segments, spelled or escaped) is refused rather than normalised: AWS routes the
+    normalised path, moto would route the path as sent.
+    """
     path = raw_path or "/"
-    once = quote(unquote(path), safe="/~")
-    twice = quote(path, safe="/~")
-    ordered = [path, once] if service == "s3" else [twice, quote(once, safe="/~"), path]
-    return list(dict.fromkeys(ordered))
+    if service == "s3":
+        # The key as S3 (and moto) reads it — every escape decoded, %2F included — encoded once.
+        return quote(unquote_to_bytes(path), safe="/~")
+    segments = [unquote_to_bytes(segment) for segment in path.split("/")]
+    inner, last = segments[1:-1], segments[-1]
+    if segments[0] or any(s in (b"", b".", b"..") for s in inner) or last in (b".", b".."):
+        return None
+    return "/".join(quote(quote(segment, safe="~"), safe="~") for segment in segments)
 
 
 def scope(signed: SignedRequest) -> str:
@@ -229,21 +243,14 @@ def verify(
     payload = _payload_hash(signed, headers, body)
     scope = f"{signed.scope_date}/{signed.region}/{signed.service}/aws4_request"
     key = signing_key(secret, signed.scope_date, signed.region, signed.service)
-    for uri in _uri_candidates(raw_path, signed.service):
-        canonical = "\n".join(
-            [
-                method.upper(),
-                uri,
-                query,
-                canonical_headers,
-                ";".join(signed.signed_headers),
-                payload,
-            ]
-        )
-        to_sign = "\n".join(
-            [ALGORITHM, signed.amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
-        )
-        expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-        if hmac.compare_digest(expected, signed.signature):
-            return True
-    return False
+    uri = canonical_uri(raw_path, signed.service)
+    if uri is None:
+        return False
+    canonical = "\n".join(
+        [method.upper(), uri, query, canonical_headers, ";".join(signed.signed_headers), payload]
+    )
+    to_sign = "\n".join(
+        [ALGORITHM, signed.amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
+    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signed.signature)

@@ -31,10 +31,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl
 
 from crosstrack.local.auth.actions import ContextValue
+
+if TYPE_CHECKING:
+    from crosstrack.local.moto.state import Entity
 
 # Actions whose request sets tags (aws:RequestTag/* and aws:TagKeys) ...
 _SETS_TAGS: Final = frozenset(
@@ -131,47 +134,62 @@ def _kms_tags(resource: str) -> Iterable[tuple[str, str]]:
     return kms_key_tags(parts[4], parts[3], parts[5].removeprefix("key/"))
 
 
-def _role_tags(resource: str) -> Iterable[tuple[str, str]]:
-    from crosstrack.local.auth.policies import role_by_arn
+def _role_tags(role: Entity | None) -> dict[str, ContextValue]:
+    context: dict[str, ContextValue] = {}
+    for key, value in role.tags if role is not None else ():
+        context[f"aws:ResourceTag/{key}"] = value
+        context[f"iam:ResourceTag/{key}"] = value
+    return context
 
-    role = role_by_arn(resource)
-    return [] if role is None else role.tags
+
+def _is_role_action(action: str, resource: str) -> bool:
+    return action.lower().startswith("iam:") and ":role/" in resource
 
 
 def resource_tag_context(action: str, resource: str) -> dict[str, ContextValue]:
     """``aws:ResourceTag/<key>`` for the tags the resource already carries."""
-    service = action.split(":", 1)[0].lower()
-    context: dict[str, ContextValue] = {}
-    if service == "kms":
-        for key, value in _kms_tags(resource):
-            context[f"aws:ResourceTag/{key}"] = value
-    elif service == "iam" and ":role/" in resource:
-        for key, value in _role_tags(resource):
-            context[f"aws:ResourceTag/{key}"] = value
-            context[f"iam:ResourceTag/{key}"] = value
-    return context
+    from crosstrack.local.auth.policies import role_by_arn
+
+    if action.split(":", 1)[0].lower() == "kms":
+        return {f"aws:ResourceTag/{key}": value for key, value in _kms_tags(resource)}
+    if _is_role_action(action, resource):
+        return _role_tags(role_by_arn(resource))
+    return {}
+
+
+def _boundary(action: str, body: bytes, role: Entity | None) -> dict[str, ContextValue]:
+    name = action.lower()
+    if name in _SETS_BOUNDARY:
+        fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        boundary = fields.get("PermissionsBoundary", "")
+    elif name in _HAS_BOUNDARY and role is not None:
+        boundary = role.boundary_arn or ""
+    else:
+        return {}
+    return {"iam:PermissionsBoundary": boundary} if boundary else {}
 
 
 def boundary_context(action: str, resource: str, body: bytes) -> dict[str, ContextValue]:
     """``iam:PermissionsBoundary``: the boundary a role request sets, or the role's own."""
     from crosstrack.local.auth.policies import role_by_arn
 
-    name = action.lower()
-    if name in _SETS_BOUNDARY:
-        fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        boundary = fields.get("PermissionsBoundary", "")
-    elif name in _HAS_BOUNDARY and ":role/" in resource:
-        role = role_by_arn(resource)
-        boundary = (role.boundary_arn if role is not None else None) or ""
-    else:
-        return {}
-    return {"iam:PermissionsBoundary": boundary} if boundary else {}
+    needs_role = action.lower() in _HAS_BOUNDARY and _is_role_action(action, resource)
+    return _boundary(action, body, role_by_arn(resource) if needs_role else None)
 
 
 def tag_context(action: str, resource: str, body: bytes) -> dict[str, ContextValue]:
     """Every tag (and boundary) condition key AWS sets for ``action`` on ``resource``."""
+    from crosstrack.local.auth.policies import role_by_arn
+
+    if _is_role_action(action, resource):
+        role = role_by_arn(resource)  # one look-up for the role's tags and its boundary
+        return {
+            **_role_tags(role),
+            **request_tag_context(action, body),
+            **_boundary(action, body, role),
+        }
     return {
         **resource_tag_context(action, resource),
         **request_tag_context(action, body),
-        **boundary_context(action, resource, body),
+        **_boundary(action, body, None),
     }

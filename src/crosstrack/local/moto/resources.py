@@ -100,6 +100,12 @@ def bucket(name: str) -> Bucket | None:
     )
 
 
+def bucket_region(name: str) -> str | None:
+    """The region a bucket was created in (its LocationConstraint, us-east-1 by default)."""
+    found = _bucket(name)
+    return None if found is None else str(found.region_name)
+
+
 def stored_object(bucket_name: str, key: str) -> StoredObject | None:
     """The object ``key`` of the bucket (its latest version), if it exists."""
     found = _bucket(bucket_name)

@@ -4,13 +4,15 @@ missing-key rule, SSE-KMS key policies, DeleteObjects per key, and browser POST 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
 from crosstrack.local.accounts import PARTITION
 from crosstrack.local.auth import actions, denials, form_upload, policies, tag_context
-from crosstrack.local.auth.denials import Problem
+from crosstrack.local.auth.denials import AwsErrorResponse, Problem
 from crosstrack.local.auth.operations import Classified
 from crosstrack.local.auth.principals import Caller
-from crosstrack.local.moto.resources import has_object, stored_object
+from crosstrack.local.moto.resources import bucket_region, has_object, stored_object
 from crosstrack.local.services import s3_rules
 from crosstrack.local.transport.wire import WireRequest
 
@@ -18,9 +20,62 @@ if TYPE_CHECKING:
     from crosstrack.local.auth.enforcer import Enforcer
 
 
+# Operations not tied to one bucket's region: CreateBucket (moto checks its
+# LocationConstraint against the signing region, as S3 does) and GetBucketLocation (S3 checks
+# its signing region against the endpoint's, and the local endpoint serves every region; it
+# is how a client learns a bucket's region). ListBuckets names no bucket.
+_ANY_REGION = frozenset({"CreateBucket", "GetBucketLocation"})
+
+
+class WrongRegion(AwsErrorResponse):
+    """S3's 400 for a request signed for a region other than its bucket's: the expected region
+    in the message, a ``<Region>`` element and the ``x-amz-bucket-region`` header, which SDKs
+    read to retry in the right region."""
+
+    def __init__(self, signed: str, expected: str, *, presigned: bool, request_id: str) -> None:
+        self.expected = expected
+        if presigned:
+            code, message = (
+                "AuthorizationQueryParametersError",
+                "Error parsing the X-Amz-Credential parameter",
+            )
+        else:
+            code, message = "AuthorizationHeaderMalformed", "The authorization header is malformed"
+        message += f"; the region '{signed}' is wrong; expecting '{expected}'"
+        super().__init__("s3", 400, code, message, request_id)
+
+    def _body(self) -> str:
+        return (
+            super()
+            ._body()
+            .replace("<RequestId>", f"<Region>{escape(self.expected)}</Region><RequestId>", 1)
+        )
+
+    def get_headers(self, *args: object, **kwargs: object) -> list[tuple[str, str]]:
+        return [*super().get_headers(*args, **kwargs), ("x-amz-bucket-region", self.expected)]
+
+
+def check_region(enforcer: Enforcer, wire: WireRequest, region: str, found: Classified) -> None:
+    """Refuse a request for an existing bucket signed for another region than the bucket's
+    (AWS: 400 AuthorizationHeaderMalformed, or AuthorizationQueryParametersError for a
+    presigned URL, "the region '<signed>' is wrong; expecting '<bucket's>'"). A missing
+    bucket is left to moto (NoSuchBucket)."""
+    bucket = found.params.get("Bucket")
+    if found.operation in _ANY_REGION or not isinstance(bucket, str):
+        return
+    expected = bucket_region(bucket)
+    if expected is None or expected == region:
+        return
+    presigned = "X-Amz-Signature" in dict(_pairs(wire.raw_query))
+    error = WrongRegion(region, expected, presigned=presigned, request_id=wire.request_id)
+    enforcer.reject(wire, Problem.MALFORMED_AUTH, error.aws_message)
+    raise error
+
+
 def enforce(
     enforcer: Enforcer, wire: WireRequest, caller: Caller, region: str, found: Classified
 ) -> None:
+    check_region(enforcer, wire, region, found)
     headers = wire.header_map()
     if found.operation == "DeleteObjects":
         _delete_objects(enforcer, wire, caller, region, found)
@@ -82,8 +137,6 @@ def _ask(
 
 
 def _pairs(raw_query: str) -> list[tuple[str, str]]:
-    from urllib.parse import parse_qsl
-
     return parse_qsl(raw_query, keep_blank_values=True)
 
 

@@ -5,6 +5,7 @@ with the resource policies that govern them, AssumeRole's trust rules and iam:Pa
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
@@ -14,6 +15,7 @@ from crosstrack.local.auth.operations import Classified
 from crosstrack.local.auth.principals import Caller
 from crosstrack.local.moto import state
 from crosstrack.local.moto.state import Entity
+from crosstrack.local.services.kms_resources import KmsNeed, kms_needs
 from crosstrack.local.services.service_resources import (
     PASS_ROLE,
     Param,
@@ -37,31 +39,41 @@ def enforce(
     service = found.service
     signing = "monitoring" if service == "cloudwatch" else service
     get = getter(found.params)
-    resources = service_resources(
-        service,
-        found.operation,
-        get,
-        region=region,
-        account=caller.account,
-        role_arn=lambda name: _role_arn(caller.account, name),
-        key_arn=lambda key: _key_arn(caller.account, key, region),
-    )
     needed = operation_actions.actions_for(service, found.operation)
     if not needed:
         _no_permission(enforcer, wire, caller, region, f"{service}:{found.operation}")
         return
-    for action in needed:
-        for resource in resources:
-            _decide(
-                enforcer,
-                wire,
-                caller,
-                region=region,
-                service=signing,
-                action=action,
-                resource=resource,
-                get=get,
-            )
+    if service == "kms":
+        needs = kms_needs(
+            found.operation,
+            needed,
+            get,
+            account=caller.account,
+            region=region,
+            key_arn=lambda key: _key_arn(caller.account, key, region),
+        )
+    else:
+        resources = service_resources(
+            service,
+            found.operation,
+            get,
+            region=region,
+            account=caller.account,
+            role_arn=lambda name: _role_arn(caller.account, name),
+        )
+        needs = [KmsNeed(action, resource) for action in needed for resource in resources]
+    for need in needs:
+        _decide(
+            enforcer,
+            wire,
+            caller,
+            region=region,
+            service=signing,
+            action=need.action,
+            resource=need.resource,
+            get=get,
+            extra=need.context,
+        )
 
 
 def _no_permission(
@@ -94,6 +106,7 @@ def _decide(
     action: str,
     resource: str,
     get: Param,
+    extra: Mapping[str, str],
 ) -> None:
     if (action, resource) in wire.decided:
         return
@@ -102,6 +115,7 @@ def _decide(
     )
     context = enforcer.base_context(wire, caller, region, owner)
     context.update(tag_context.tag_context(action, resource, wire.body))
+    context.update(extra)
     if action == "sts:AssumeRole":
         _assume_role(
             enforcer, wire, caller, region=region, role_arn=resource, get=get, context=context
@@ -129,6 +143,8 @@ def _resource_policy(
     if resource == "*":
         return None
     if service == "kms":
+        if ":alias/" in resource:
+            return None  # an alias has no policy of its own: IAM policies alone decide
         key = policies.kms_key(account, resource, region)
         return policies.key_policy(key) if key is not None else None
     if service == "lambda" and ":function:" in resource:

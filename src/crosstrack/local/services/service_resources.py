@@ -1,8 +1,9 @@
-"""The resource ARNs a non-S3 operation acts on, from its input members.
+"""The resource ARNs a non-S3, non-KMS operation acts on (KMS: kms_resources.py), from its
+input members.
 
 The resource types and ARN formats are the Service Authorization Reference's
 (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html);
-``*`` where an action has no resource type (``iam:ListRoles``, ``kms:CreateKey``). Input
+``*`` where an action has no resource type (``iam:ListRoles``, ``sqs:ListQueues``). Input
 members come from operations.py by their botocore model names, whatever the protocol.
 """
 
@@ -104,7 +105,6 @@ def service_resources(  # noqa: PLR0911, PLR0912 - one answer per service
     region: str,
     account: str,
     role_arn: Callable[[str], str | None],
-    key_arn: Callable[[str], str | None],
 ) -> list[str]:
     """The resource ARNs (``["*"]`` where IAM uses none) a request acts on."""
     if service == "sts":
@@ -115,11 +115,6 @@ def service_resources(  # noqa: PLR0911, PLR0912 - one answer per service
             # An existing role's ARN carries its real path, whatever Path says.
             return [role_arn(str(get("RoleName"))) or resource]
         return [resource]
-    if service == "kms":
-        # Alias operations are authorized on the key too (Create/UpdateAlias: the target,
-        # DeleteAlias: the key the alias names); the alias-ARN half is not modelled.
-        key = get("KeyId") or get("SourceKeyId") or get("TargetKeyId") or get("AliasName")
-        return [(key_arn(str(key)) or "*") if key else "*"]
     if service == "lambda":
         return [_function_arn(get, region, account)]
     if service == "logs":

@@ -24,6 +24,7 @@ from cheroot import server as cheroot_server
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
+from crosstrack.local.auth.payload import MalformedChunk, chunk_line
 from crosstrack.local.errors import PortInUseError
 from crosstrack.local.setup.tls import TlsFiles
 
@@ -67,6 +68,62 @@ class _HeaderReader(cheroot_server.HeaderReader):
 # was malformed: what follows on the connection is not the next request, and reading on
 # would take a garbage line for a chunk size and wait for that many bytes.
 BODY_LOST = "crosstrack_body_lost"
+
+# The largest request body the local AWS accepts (documented in docs/local-aws.md): larger
+# S3 objects go up as a multipart upload, as in AWS (a single PUT there is at most 5 GB).
+MAX_BODY_BYTES = 64 * 1024 * 1024
+# A chunk-size line (with its extension: aws-chunked signatures are ~80 bytes), and all the
+# trailer lines after the last chunk, are at most this long.
+_MAX_CHUNK_LINE = 4096
+_MAX_TRAILERS = 16384
+
+
+class ChunkOverLimit(ValueError):
+    """A chunk would take the request body over :data:`MAX_BODY_BYTES`; it was not read."""
+
+
+class _ChunkedBody(cheroot_server.ChunkedRFile):
+    """cheroot's chunked body reader with the chunk grammar enforced.
+
+    cheroot reads a chunk size with ``int(line, 16)``, which takes ``-4`` for the last chunk
+    (the rest of the body was then parsed as the next request), and ``4_0`` or ``0x4`` for
+    sizes; it reads a chunk of any announced size before anyone can refuse it, and leaves
+    trailer lines on the connection. Here a size is 1 to 16 hex digits (payload.chunk_line),
+    a chunk that would take the body over the limit is refused unread, and the trailer
+    section is consumed up to its empty line.
+    """
+
+    def __init__(self, rfile: Any, limit: int = MAX_BODY_BYTES) -> None:
+        super().__init__(rfile, 0)
+        self.limit = limit
+        self.data_read = 0
+
+    def _line(self, limit: int) -> bytes:
+        line: bytes = self.rfile.readline(limit + 1)
+        if len(line) > limit or not line.endswith(b"\r\n"):
+            raise MalformedChunk(f"chunked body: line {line[:40]!r} is not CRLF-terminated")
+        return line[:-2]
+
+    def _fetch(self) -> None:
+        if self.closed:
+            return
+        size, _ = chunk_line(self._line(_MAX_CHUNK_LINE))
+        if size == 0:
+            self._skip_trailers()
+            self.closed = True
+            return
+        if self.data_read + size > self.limit:
+            raise ChunkOverLimit(f"a chunk of {size} bytes takes the body over {self.limit}")
+        chunk: bytes = self.rfile.read(size)
+        if len(chunk) != size or self.rfile.read(2) != b"\r\n":
+            raise MalformedChunk("chunked body: a chunk is not the size its line announced")
+        self.data_read += size
+        self.buffer += chunk
+
+    def _skip_trailers(self) -> None:
+        budget = _MAX_TRAILERS
+        while line := self._line(budget):
+            budget -= len(line) + 2
 
 
 def _body_settled(rfile: Any) -> bool:  # noqa: PLR0911 - one answer per stream state
@@ -122,6 +179,9 @@ class _Gateway(wsgi.Gateway_10):
         # The request target exactly as sent (origin or absolute form): SigV4 signs the
         # percent-encoded path, and moto reads S3 keys from it.
         env["RAW_URI"] = raw_uri
+        if isinstance(self.req.rfile, cheroot_server.ChunkedRFile):
+            # Nothing of the body has been read yet: read it with the strict chunk grammar.
+            self.req.rfile = env["wsgi.input"] = _ChunkedBody(self.req.conn.rfile)
         target = raw_uri.partition("?")[0]
         if "://" in target:
             target = urlsplit(target).path

@@ -15,12 +15,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from crosstrack.local.moto.app import PRESERVED_HEADER_NAMES_KEY
-from crosstrack.local.transport.listener import BODY_LOST, HOST, StartResponse, WsgiApp
+from crosstrack.local.transport.listener import (
+    BODY_LOST,
+    HOST,
+    MAX_BODY_BYTES,
+    ChunkOverLimit,
+    StartResponse,
+    WsgiApp,
+)
 from crosstrack.local.transport.wire import CURRENT, WireRequest
 
-# The largest request body the local AWS accepts (documented in docs/local-aws.md): larger
-# S3 objects go up as a multipart upload, as in AWS (a single PUT there is at most 5 GB).
-MAX_BODY_BYTES = 64 * 1024 * 1024
 _READ_SIZE = 1024 * 1024
 
 
@@ -57,7 +61,10 @@ def _read_body(environ: dict[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
         while True:
             try:
                 chunk = stream.read(_READ_SIZE)
-            except (ValueError, OverflowError) as exc:  # cheroot: a chunk size not hex, or huge
+            except ChunkOverLimit:  # refused before the chunk was read
+                setattr(stream, BODY_LOST, True)
+                raise BodyTooLarge(None) from None
+            except (ValueError, OverflowError) as exc:  # a malformed chunk-size line or chunk
                 setattr(stream, BODY_LOST, True)  # the connection closes after the answer
                 raise BadChunking(str(exc)) from None
             if not chunk:
