@@ -288,6 +288,17 @@ class Decider:
         self.record(question, decision, via=via, request_id=request_id)
         return decision
 
+    def refuse_missing_role(self, question: Question, *, via: str, request_id: str) -> Decision:
+        """sts:AssumeRole of a role that does not exist (``question.resource``): AWS resolves
+        the ARN in the role's own account, and a missing role can be assumed by nobody."""
+        return self.refuse(
+            question,
+            explanation=f"the role {question.resource} does not exist, so nothing can assume it",
+            decided_by=Layer.RESOURCE_POLICY,
+            via=via,
+            request_id=request_id,
+        )
+
     def allow_without_check(
         self, question: Question, *, explanation: str, via: str, request_id: str
     ) -> Decision:

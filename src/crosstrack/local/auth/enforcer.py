@@ -10,8 +10,6 @@ every policy that applies from the emulator's state, let ``crosstrack.iam`` deci
 each decision. moto's own authorization hook (seams.py) only checks that moto serves the
 request that was admitted (:meth:`Enforcer.enforce_moto_request`). Requests moto would read
 differently (selectors.py) are refused at classification.
-
-(A little over 400 lines: the whole admission path of a request, read top to bottom.)
 """
 
 from __future__ import annotations
@@ -29,7 +27,6 @@ from crosstrack.local.auth import (
     operation_actions,
     operations,
     payload,
-    policies,
     request_time,
     selectors,
     sigv4,
@@ -98,9 +95,6 @@ class Enforcer:
             context["aws:ResourceAccount"] = resource_account
         context.update(function_sessions.context_for(caller.access_key_id))
         return context
-
-    # The services' enforcement modules ask through the enforcer they are handed.
-    question = staticmethod(policies.question)
 
     def deny(
         self,

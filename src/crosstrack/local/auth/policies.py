@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from crosstrack.local.accounts import REGION
-from crosstrack.local.auth.actions import ContextValue
+from crosstrack.local.auth.actions import ContextValue, resource_account, split_s3_arn
 from crosstrack.local.auth.decisions import Question
 from crosstrack.local.auth.principals import Caller
 from crosstrack.local.moto import resources, state
@@ -145,3 +145,30 @@ def function_policy(account: str, function_name: str, region: str = REGION) -> N
     """The resource-based policy of a Lambda function (the ``AddPermission`` statements)."""
     text = resources.function_policy(account, function_name, region)
     return _named(f"resource policy of function {function_name}", text) if text else None
+
+
+def resource_policy(
+    action: str, resource: str, account: str, region: str = REGION
+) -> NamedPolicy | None:
+    """The resource-based policy AWS evaluates with ``action`` on ``resource`` (None: none).
+
+    By the action's service: a role's trust policy (sts), the bucket policy (s3), the key
+    policy (kms; an alias has no policy of its own, so IAM policies alone decide on it), the
+    function's policy (lambda). ``account`` owns a resource whose ARN names no account.
+    """
+    service = action.split(":", 1)[0].lower()
+    if resource == "*" or (service == "kms" and ":alias/" in resource):
+        return None
+    if service == "sts":
+        role = role_by_arn(resource)
+        return trust_policy(role) if role is not None else None
+    if service == "s3":
+        bucket_name, _ = split_s3_arn(resource)
+        return bucket_policy(bucket_name) if bucket_name else None
+    if service == "kms":
+        key = kms_key(account, resource, region)
+        return key_policy(key) if key is not None else None
+    if service == "lambda" and ":function:" in resource:
+        name = resource.split(":function:", 1)[1].split(":", maxsplit=1)[0]
+        return function_policy(resource_account(resource, account), name, region)
+    return None

@@ -121,7 +121,7 @@ def _ask(
     context["s3:signatureversion"] = "AWS4-HMAC-SHA256"
     context["s3:authType"] = "REST-QUERY-STRING" if "X-Amz-Signature" in query else "REST-HEADER"
     bucket_policy = policies.bucket_policy(bucket) if bucket else None
-    question = enforcer.question(
+    question = policies.question(
         caller,
         need.action,
         resource=need.resource,
@@ -177,7 +177,7 @@ def _missing_key_rule(
     owner = policies.bucket_account(bucket) or caller.account
     context = enforcer.base_context(wire, caller, region, owner)
     context["s3:ResourceAccount"] = owner
-    question = enforcer.question(
+    question = policies.question(
         caller,
         "s3:ListBucket",
         resource=s3_rules.s3_arn(bucket, None),
@@ -211,7 +211,7 @@ def _kms_question(
     # KMS puts the key's tags in as aws:ResourceTag for the data-key calls S3 makes on the
     # caller's behalf too: role B's boundary allows them only on the deploy's tagged keys.
     context.update(tag_context.resource_tag_context(action, kms_key.arn))
-    question = enforcer.question(
+    question = policies.question(
         caller,
         action,
         resource=kms_key.arn,

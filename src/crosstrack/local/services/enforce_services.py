@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from crosstrack.iam import Layer
 from crosstrack.local.auth import actions, denials, operation_actions, policies, tag_context
 from crosstrack.local.auth.operations import Classified
 from crosstrack.local.auth.principals import Caller
@@ -80,7 +79,7 @@ def _no_permission(
     enforcer: Enforcer, wire: WireRequest, caller: Caller, region: str, action: str
 ) -> None:
     context = enforcer.base_context(wire, caller, region, caller.account)
-    question = enforcer.question(
+    question = policies.question(
         caller,
         action,
         resource="*",
@@ -122,8 +121,8 @@ def _decide(
         )
         wire.decided.add((action, resource))
         return
-    resource_policy = _resource_policy(service, action, resource, caller.account, region)
-    question = enforcer.question(
+    resource_policy = policies.resource_policy(action, resource, caller.account, region)
+    question = policies.question(
         caller,
         action,
         resource=resource,
@@ -135,22 +134,6 @@ def _decide(
     wire.decided.add((action, resource))
     if action in PASS_ROLE:
         _pass_role(enforcer, wire, caller, region, service=service, action=action)
-
-
-def _resource_policy(
-    service: str, action: str, resource: str, account: str, region: str
-) -> policies.NamedPolicy | None:
-    if resource == "*":
-        return None
-    if service == "kms":
-        if ":alias/" in resource:
-            return None  # an alias has no policy of its own: IAM policies alone decide
-        key = policies.kms_key(account, resource, region)
-        return policies.key_policy(key) if key is not None else None
-    if service == "lambda" and ":function:" in resource:
-        name = resource.split(":function:", 1)[1].split(":", maxsplit=1)[0]
-        return policies.function_policy(actions.resource_account(resource, account), name, region)
-    return None
 
 
 def _assume_role(
@@ -180,7 +163,7 @@ def _assume_role(
     context["aws:ResourceAccount"] = owner
     role = policies.role_by_arn(role_arn)
     if role is None:
-        question = enforcer.question(
+        question = policies.question(
             caller,
             "sts:AssumeRole",
             resource=role_arn,
@@ -188,12 +171,8 @@ def _assume_role(
             context=context,
             resource_policy=None,
         )
-        verdict = enforcer.decider.refuse(
-            question,
-            explanation=f"the role {role_arn} does not exist, so nothing can assume it",
-            decided_by=Layer.RESOURCE_POLICY,
-            via=enforcer.via(wire),
-            request_id=wire.request_id,
+        verdict = enforcer.decider.refuse_missing_role(
+            question, via=enforcer.via(wire), request_id=wire.request_id
         )
         raise enforcer.deny("sts", wire, caller, question, verdict, explain=False)
     trust = policies.trust_policy(role)
@@ -202,7 +181,7 @@ def _assume_role(
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required
         needed.append("sts:TagSession")
     for action in needed:
-        question = enforcer.question(
+        question = policies.question(
             caller,
             action,
             resource=role_arn,
@@ -259,7 +238,7 @@ def _pass_role(
         owner = actions.resource_account(role_arn, caller.account)
         context = enforcer.base_context(wire, caller, region, owner)
         context["iam:PassedToService"] = to_service
-        question = enforcer.question(
+        question = policies.question(
             caller,
             "iam:PassRole",
             resource=role_arn,

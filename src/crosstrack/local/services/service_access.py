@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crosstrack.iam import Decision, Layer
+from crosstrack.iam import Decision
 from crosstrack.local.accounts import PARTITION, REGION, SERVICE_PRINCIPALS
 from crosstrack.local.auth import actions, policies
 from crosstrack.local.auth.decisions import Decider, Question
@@ -75,23 +75,6 @@ def _session_name(source_arn: str) -> str:
     # Lambda names the execution-role session after the function; keep STS's charset and length.
     tail = source_arn.rsplit(":", 1)[-1].rsplit("/", 1)[-1] or "session"
     return re.sub(r"[^\w+=,.@-]", "-", tail)[:64]
-
-
-def _resource_policy(action: str, resource: str, account: str) -> policies.NamedPolicy | None:
-    service = action.split(":", 1)[0].lower()
-    if service == "sts":
-        role = policies.role_by_arn(resource)
-        return policies.trust_policy(role) if role is not None else None
-    if service == "s3":
-        bucket, _ = actions.split_s3_arn(resource)
-        return policies.bucket_policy(bucket) if bucket else None
-    if service == "kms":
-        key = policies.kms_key(account, resource)
-        return policies.key_policy(key) if key is not None else None
-    if service == "lambda" and ":function:" in resource:
-        name = resource.split(":function:", 1)[1].split(":", maxsplit=1)[0]
-        return policies.function_policy(account, name)
-    return None
 
 
 def _identity(arn: str) -> Caller | None:
@@ -158,13 +141,7 @@ class ServiceAccess:
         )
         request_id = str(uuid.uuid4())
         if role is None:
-            verdict = self.decider.refuse(
-                question,
-                explanation=f"the role {role_arn} does not exist, so nothing can assume it",
-                decided_by=Layer.RESOURCE_POLICY,
-                via=VIA,
-                request_id=request_id,
-            )
+            verdict = self.decider.refuse_missing_role(question, via=VIA, request_id=request_id)
         else:
             verdict = self.decider.ask(question, via=VIA, request_id=request_id)
         if not verdict.allowed:
@@ -228,7 +205,7 @@ class ServiceAccess:
             merged["aws:ResourceAccount"] = owner
         merged.update(context or {})
         resource_account = owner or None
-        policy = _resource_policy(action, resource, owner)
+        policy = policies.resource_policy(action, resource, owner)
         if identity is None:  # a service principal has no policies of its own
             question = Question(
                 principal, action, resource, resource_account, merged, resource_policy=policy
