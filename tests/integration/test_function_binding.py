@@ -42,7 +42,7 @@ def _client(aws: LocalAWS, service: str, **creds: str) -> Any:
         region_name="us-east-1",
         endpoint_url=aws.endpoint,
         verify=str(aws.ca_bundle),
-        config=Config(retries={"max_attempts": 1}),
+        config=Config(retries={"total_max_attempts": 1}),
         **creds,
     )
 

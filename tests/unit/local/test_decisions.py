@@ -145,7 +145,7 @@ def _client(aws: LocalAWS, service: str, **keys: str) -> Any:
         aws_access_key_id=keys.get("id", aws.operator.access_key_id),
         aws_secret_access_key=keys.get("secret", aws.operator.secret_access_key),
         aws_session_token=keys.get("token"),
-        config=Config(retries={"max_attempts": 1}),
+        config=Config(retries={"total_max_attempts": 1}),
     )
 
 

@@ -40,7 +40,7 @@ def _s3(aws: LocalAWS, endpoint: str | None = None) -> Any:
         region_name="us-east-1",
         aws_access_key_id=aws.operator.access_key_id,
         aws_secret_access_key=aws.operator.secret_access_key,
-        config=Config(retries={"max_attempts": 1}),
+        config=Config(retries={"total_max_attempts": 1}),
     )
 
 

@@ -92,7 +92,7 @@ def _client(aws: LocalAWS, service: str, **credentials: str) -> Any:
         region_name="us-east-1",
         endpoint_url=aws.endpoint,
         verify=str(aws.ca_bundle),
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
         **credentials,
     )
 
