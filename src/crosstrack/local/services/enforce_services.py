@@ -13,7 +13,8 @@ from urllib.parse import parse_qsl
 from crosstrack.local.auth import actions, denials, operation_actions, policies, tag_context
 from crosstrack.local.auth.operations import Classified
 from crosstrack.local.auth.principals import Caller
-from crosstrack.local.moto import resources, state
+from crosstrack.local.moto import resources as moto_resources
+from crosstrack.local.moto import state
 from crosstrack.local.moto.state import Entity
 from crosstrack.local.services.kms_resources import (
     KmsNeed,
@@ -91,8 +92,8 @@ def enforce(
 def _ciphertext_key(get: Param, *, account: str, region: str) -> str | None:
     """The ARN of the key the request's ``CiphertextBlob`` names (Decrypt, ReEncrypt)."""
     blob = ciphertext_bytes(get("CiphertextBlob"))
-    key_id = resources.ciphertext_key_id(blob) if blob is not None else None
-    key = resources.ciphertext_key(key_id, account=account, region=region) if key_id else None
+    key_id = moto_resources.ciphertext_key_id(blob) if blob is not None else None
+    key = moto_resources.ciphertext_key(key_id, account=account, region=region) if key_id else None
     return None if key is None else key.arn
 
 
