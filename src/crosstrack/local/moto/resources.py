@@ -14,6 +14,7 @@ from typing import Any
 
 from moto.awslambda.models import lambda_backends
 from moto.kms.models import kms_backends
+from moto.kms.utils import _deserialize_ciphertext_blob
 from moto.s3.models import s3_backends
 from moto.scheduler.models import scheduler_backends
 
@@ -148,6 +149,33 @@ def kms_key(account: str, key_id: str, region: str = REGION) -> Key | None:
     except Exception:  # moto raises its NotFoundException family; absence is the answer
         return None
     return Key(arn=str(found.arn), account=str(found.account_id), policy=str(found.policy))
+
+
+def ciphertext_key_id(blob: bytes) -> str | None:
+    """The key id a moto ciphertext blob names, read with moto's own deserializer (a
+    36-byte key-id header, moto/kms/utils.py); ``None`` for anything that is not such a
+    blob. Never raises: the blob is whatever a caller sent."""
+    try:
+        key_id = str(_deserialize_ciphertext_blob(blob).key_id)
+    except Exception:  # too short, not UTF-8, not bytes: no key named
+        return None
+    return key_id or None
+
+
+def ciphertext_key(key_id: str, *, account: str, region: str) -> Key | None:
+    """The key whose id is exactly ``key_id`` (as moto's decrypt looks it up: no alias, no
+    ARN), in ``account`` — the caller's, where moto's Decrypt and ReEncrypt look — else in
+    any other account's backend of ``region`` (key ids are random UUIDs, unique across
+    accounts; in AWS the ciphertext's metadata names the key's account)."""
+    accounts = [account, *(other for other in list(kms_backends) if other != account)]
+    for owner in accounts:
+        regions = dict.get(kms_backends, owner)
+        # dict.get, not [...]: reading must not create another account's backends.
+        backend = dict.get(regions, region) if regions is not None else None
+        found = backend.keys.get(key_id) if backend is not None else None
+        if found is not None:
+            return Key(arn=str(found.arn), account=str(found.account_id), policy=str(found.policy))
+    return None
 
 
 def kms_key_tags(account: str, region: str, key_id: str) -> list[tuple[str, str]]:

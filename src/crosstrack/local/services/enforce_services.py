@@ -4,6 +4,7 @@ with the resource policies that govern them, AssumeRole's trust rules and iam:Pa
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -12,9 +13,15 @@ from urllib.parse import parse_qsl
 from crosstrack.local.auth import actions, denials, operation_actions, policies, tag_context
 from crosstrack.local.auth.operations import Classified
 from crosstrack.local.auth.principals import Caller
+from crosstrack.local.moto import resources as moto_resources
 from crosstrack.local.moto import state
 from crosstrack.local.moto.state import Entity
-from crosstrack.local.services.kms_resources import KmsNeed, kms_needs
+from crosstrack.local.services.kms_resources import (
+    KmsNeed,
+    ciphertext_bytes,
+    incorrect_key,
+    kms_needs,
+)
 from crosstrack.local.services.service_resources import (
     PASS_ROLE,
     Param,
@@ -43,13 +50,16 @@ def enforce(
         _no_permission(enforcer, wire, caller, region, f"{service}:{found.operation}")
         return
     if service == "kms":
+        key_arn = functools.partial(_key_arn, caller.account, region=region)
+        blob_key = _ciphertext_key(get, account=caller.account, region=region)
         needs = kms_needs(
             found.operation,
             needed,
             get,
             account=caller.account,
             region=region,
-            key_arn=lambda key: _key_arn(caller.account, key, region),
+            key_arn=key_arn,
+            ciphertext_key=blob_key,
         )
     else:
         resources = service_resources(
@@ -73,6 +83,36 @@ def enforce(
             get=get,
             extra=need.context,
         )
+    if service == "kms":
+        named = incorrect_key(found.operation, get, ciphertext_key=blob_key, key_arn=key_arn)
+        if named is not None:
+            _refuse_incorrect_key(enforcer, wire, caller, named=named, blob_key=str(blob_key))
+
+
+def _ciphertext_key(get: Param, *, account: str, region: str) -> str | None:
+    """The ARN of the key the request's ``CiphertextBlob`` names (Decrypt, ReEncrypt)."""
+    blob = ciphertext_bytes(get("CiphertextBlob"))
+    key_id = moto_resources.ciphertext_key_id(blob) if blob is not None else None
+    key = moto_resources.ciphertext_key(key_id, account=account, region=region) if key_id else None
+    return None if key is None else key.arn
+
+
+def _refuse_incorrect_key(
+    enforcer: Enforcer, wire: WireRequest, caller: Caller, *, named: str, blob_key: str
+) -> None:
+    """KMS's answer to a KeyId/SourceKeyId that is not the ciphertext's key, given once
+    the caller was found allowed on the ciphertext's key (so the refusal tells nothing
+    about a blob the caller may not use)."""
+    message = (
+        f"The KMS key {named} cannot decrypt the ciphertext: it was encrypted under {blob_key}."
+    )
+    enforcer.decider.reject(
+        request_id=wire.request_id,
+        via=enforcer.via(wire),
+        reason="the request names a key other than the ciphertext's",
+        detail={"principal": caller.arn, "resource": blob_key, "detail": message},
+    )
+    raise denials.AwsErrorResponse("kms", 400, "IncorrectKeyException", message, wire.request_id)
 
 
 def _no_permission(
@@ -255,7 +295,7 @@ def _role_arn(account: str, name: str) -> str | None:
     return None if role is None else role.arn
 
 
-def _key_arn(account: str, key_id: str, region: str) -> str | None:
+def _key_arn(account: str, key_id: str, *, region: str) -> str | None:
     key = policies.kms_key(account, key_id, region)
     return None if key is None else str(key.arn)
 
