@@ -50,7 +50,9 @@ class World:
             aws_secret_access_key=creds.secret_key,
             endpoint_url=self.aws.endpoint,
             verify=str(self.aws.ca_bundle),
-            config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}, **config),
+            config=Config(
+                s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}, **config
+            ),
         )
 
     def send(
