@@ -279,8 +279,18 @@ class Enforcer:
             raise self.unsupported(wire, fmt, f"the service {signed.service!r}")
         if signed.presigned and service != "s3":
             raise self.unsupported(wire, fmt, f"presigned {service} requests")
+        if service != "s3":
+            conflict = selectors.region_conflict(
+                raw_path=wire.raw_path,
+                raw_query=wire.raw_query,
+                headers=headers,
+                signed_region=signed.region,
+            )
+            if conflict is not None:
+                raise self.unsupported(wire, fmt, conflict)
         found = self.classify(wire, service, headers)
         wire.admitted = found
+        wire.region = signed.region
         try:
             if service == "s3":
                 enforce_s3.enforce(self, wire, caller, signed.region, found)
@@ -361,6 +371,12 @@ class Enforcer:
             # moto picks the account from the key the same way; disagreement means a moto change.
             raise RuntimeError(
                 f"moto serves account {response.current_account} for a key of {account}"
+            )
+        region = getattr(response, "region", wire.region)
+        if not is_s3 and wire.region is not None and region != wire.region:
+            # region_conflict refused every request moto reads another region from.
+            raise RuntimeError(
+                f"moto serves region {region} for a request signed for {wire.region}"
             )
         served_service = "s3" if is_s3 else _moto_service(response)
         if (found.service == "s3") != is_s3 or (served_service and served_service != found.service):

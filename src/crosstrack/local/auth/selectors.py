@@ -10,9 +10,10 @@ moto any other reading is refused before moto sees it.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from crosstrack.local.auth.operations import Classified, json_body, members_of, model
 
@@ -84,4 +85,35 @@ def selector_conflict(
         repeated = repeated_keys(raw_query, body)
         if repeated:
             return f"{found.service}:{found.operation} with repeated parameter(s) {repeated}"
+    return None
+
+
+# moto's BaseResponse.get_region_from_url reads the region from these, in this order, before
+# the signature's credential scope (moto/core/responses.py ``region_regex`` and
+# ``region_from_useragent_regex``).
+_URL_REGION = re.compile(r"\.(?P<region>[^.]+)\.amazonaws\.com")
+_AGENT_REGION = re.compile(r"region/(?P<region>[a-z]{2}-[a-z]+-\d)")
+
+
+def region_conflict(
+    *, raw_path: str, raw_query: str, headers: Mapping[str, str], signed_region: str
+) -> str | None:
+    """Why moto would serve the request in another region than ``signed_region``, else None.
+
+    AWS serves a request in the region of its credential scope; moto takes a region named in
+    the URL or the User-Agent first, so such a request would be decided in one region and
+    served in another (a key of eu-west-1 decided where it does not exist, on ``*``).
+    Not for S3, whose requests moto reads with its own rules (and whose buckets are global).
+    """
+    url = f"{raw_path}?{raw_query}"
+    named = [m["region"] for m in (_URL_REGION.search(url), _URL_REGION.search(unquote(url))) if m]
+    if not named:
+        agent = _AGENT_REGION.search(headers.get("user-agent", ""))
+        named = [agent["region"]] if agent else []
+        where = "a User-Agent"
+    else:
+        where = "a URL"
+    wrong = sorted({region for region in named if region != signed_region})
+    if wrong:
+        return f"{where} naming region {wrong[0]!r} in a request signed for {signed_region!r}"
     return None

@@ -32,6 +32,8 @@ class WireRequest:
     # The operation the enforcement layer admitted (operations.Classified); moto may serve
     # nothing else.
     admitted: Any = None
+    # The region of the signature's credential scope: moto must serve the request there.
+    region: str | None = None
     # DeleteObjects with keys the caller may not delete: the body moto gets instead, and the
     # <Error> entries to add to moto's DeleteResult.
     body_for_moto: bytes | None = None
