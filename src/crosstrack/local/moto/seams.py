@@ -42,6 +42,8 @@ RELIED_ON: tuple[tuple[str, str, str], ...] = (
     ),
     ("moto.core.responses", "BaseResponse", "_get_action"),
     ("moto.core.responses", "BaseResponse", "_get_param"),
+    # the region moto serves a request in (auth/selectors.region_conflict reads it the same way)
+    ("moto.core.responses", "BaseResponse", "get_region_from_url"),
     ("moto.iam.access_control", "S3IAMRequest", "__init__"),
 )
 
