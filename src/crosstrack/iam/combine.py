@@ -53,6 +53,11 @@ _IMPLICIT_DENY = Verdict.IMPLICIT_DENY
 #: A layer's result: (some statement allows, some statement denies, best resource-policy grant)
 LayerResult = tuple[bool, bool, Grant | None]
 ABSENT: LayerResult = (False, False, None)
+#: The SCP or RCP levels' result: (the levels without an Allow, whether some level denies)
+LevelsResult = tuple[tuple[int, ...], bool]
+#: The results of the resource policy, identity policies, permissions boundary and session
+#: policy (None: the caller has no boundary / session policy)
+SideResults = tuple[LayerResult, LayerResult, LayerResult | None, LayerResult | None]
 
 
 class Verdicts(NamedTuple):  # a tuple: built once per evaluation, cheaper than a dataclass
@@ -65,26 +70,22 @@ class Verdicts(NamedTuple):  # a tuple: built once per evaluation, cheaper than 
 
 
 def combine(
-    *,
-    scp_failing: tuple[int, ...] | None,
-    scp_denies: bool,
-    rcp_failing: tuple[int, ...] | None,
-    rcp_denies: bool,
-    resource: LayerResult,
-    identity: LayerResult,
-    boundary: LayerResult | None,
-    session: LayerResult | None,
+    scp: LevelsResult | None,
+    rcp: LevelsResult | None,
+    sides: SideResults,
     caller: Caller,
     resource_account: str | None,
+    *,
     requires_resource: bool,
 ) -> Verdicts:
-    """The decision from each layer's result (``None``: the layer is absent)."""
+    """The decision from each layer's result (``None``: SCPs / RCPs do not apply)."""
+    resource, identity, boundary, session = sides
     # 1. An explicit deny in any applicable policy wins (the first such layer decides).
     denied_by = (
         SCP
-        if scp_denies
+        if scp is not None and scp[1]
         else RCP
-        if rcp_denies
+        if rcp is not None and rcp[1]
         else RESOURCE_POLICY
         if resource[1]
         else IDENTITY
@@ -100,9 +101,9 @@ def combine(
     missing: list[Layer] = []
     reasons: list[Reason] = []
     # 2. Every SCP level (caller's account) and RCP level (resource's account) must allow.
-    if scp_failing:
+    if scp is not None and scp[0]:
         missing.append(SCP)
-    if rcp_failing:
+    if rcp is not None and rcp[0]:
         missing.append(RCP)
     # 3. The resource policy and the caller's identity side.
     if caller.kind is SERVICE:
