@@ -23,10 +23,22 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from crosstrack.iam.members import (
+    ALLOWED,
+    ALLOWED_BY_IDENTITY,
+    ALLOWED_BY_RESOURCE_POLICY,
+    BOUNDARY_LIMITS_ROLE_GRANT,
+    CROSS_ACCOUNT,
+    DENIED_EXPLICITLY,
+    EXPLICIT_DENY,
+    GRANT_ACCOUNT,
+    GRANT_USER,
     IDENTITY,
+    IMPLICIT_DENY,
+    NO_ALLOW,
     PERMISSION_BOUNDARY,
     RCP,
     RESOURCE_POLICY,
+    RESOURCE_POLICY_REQUIRED,
     ROOT,
     SCP,
     SERVICE,
@@ -34,21 +46,6 @@ from crosstrack.iam.members import (
 )
 from crosstrack.iam.model import Layer, Reason, Verdict
 from crosstrack.iam.principals import Caller, Grant
-
-# Enum members named on the hot path, as module constants: on Python 3.11 reading a member
-# off its class (``Layer.SCP``) goes through the enum machinery and costs ~0.1 us.
-_GRANT_ACCOUNT = Grant.ACCOUNT
-_GRANT_USER = Grant.USER
-_REASON_ALLOWED_BY_IDENTITY = Reason.ALLOWED_BY_IDENTITY
-_REASON_ALLOWED_BY_RESOURCE_POLICY = Reason.ALLOWED_BY_RESOURCE_POLICY
-_REASON_BOUNDARY_LIMITS_ROLE_GRANT = Reason.BOUNDARY_LIMITS_ROLE_GRANT
-_REASON_CROSS_ACCOUNT = Reason.CROSS_ACCOUNT
-_REASON_EXPLICIT_DENY = Reason.EXPLICIT_DENY
-_REASON_NO_ALLOW = Reason.NO_ALLOW
-_REASON_RESOURCE_POLICY_REQUIRED = Reason.RESOURCE_POLICY_REQUIRED
-_ALLOWED = Verdict.ALLOWED
-_EXPLICIT_DENY = Verdict.EXPLICIT_DENY
-_IMPLICIT_DENY = Verdict.IMPLICIT_DENY
 
 #: A layer's result: (some statement allows, some statement denies, best resource-policy grant)
 LayerResult = tuple[bool, bool, Grant | None]
@@ -97,7 +94,7 @@ def combine(
         else None
     )
     if denied_by is not None:
-        return Verdicts(_EXPLICIT_DENY, denied_by, (), (_REASON_EXPLICIT_DENY,))
+        return Verdicts(EXPLICIT_DENY, denied_by, (), (DENIED_EXPLICITLY,))
     missing: list[Layer] = []
     reasons: list[Reason] = []
     # 2. Every SCP level (caller's account) and RCP level (resource's account) must allow.
@@ -124,13 +121,9 @@ def combine(
     missing.extend(side_missing)
     if missing:
         ordered = tuple(layer for layer in _ORDER if layer in missing)
-        return Verdicts(_IMPLICIT_DENY, ordered[0], ordered, (*reasons, _REASON_NO_ALLOW))
-    final = (
-        _REASON_ALLOWED_BY_RESOURCE_POLICY
-        if granted_by is RESOURCE_POLICY
-        else _REASON_ALLOWED_BY_IDENTITY
-    )
-    return Verdicts(_ALLOWED, granted_by, (), (*reasons, final))
+        return Verdicts(IMPLICIT_DENY, ordered[0], ordered, (*reasons, NO_ALLOW))
+    final = ALLOWED_BY_RESOURCE_POLICY if granted_by is RESOURCE_POLICY else ALLOWED_BY_IDENTITY
+    return Verdicts(ALLOWED, granted_by, (), (*reasons, final))
 
 
 def _resource_and_identity(
@@ -155,20 +148,20 @@ def _resource_and_identity(
     limits_missing: list[Layer] = [m for m in identity_missing if m is not IDENTITY]
     resource_missing = [] if grant is not None else [RESOURCE_POLICY]
     if requires_resource:
-        reasons.append(_REASON_RESOURCE_POLICY_REQUIRED)
+        reasons.append(RESOURCE_POLICY_REQUIRED)
     if caller.account != resource_account:
         # Cross-account: the resource's account and the caller's account must both allow.
-        reasons.append(_REASON_CROSS_ACCOUNT)
+        reasons.append(CROSS_ACCOUNT)
         return resource_missing + identity_missing, IDENTITY
     if grant is None:
         return (resource_missing if requires_resource else []) + identity_missing, IDENTITY
-    if grant >= _GRANT_USER:
+    if grant >= GRANT_USER:
         # Granted to the session (or IAM user) itself: other implicit denies do not count.
         return [], RESOURCE_POLICY
-    if grant is not _GRANT_ACCOUNT:
+    if grant is not GRANT_ACCOUNT:
         # Granted to the role ARN (or "*"): still limited by boundary and session policy.
         if limits_missing:
-            reasons.append(_REASON_BOUNDARY_LIMITS_ROLE_GRANT)
+            reasons.append(BOUNDARY_LIMITS_ROLE_GRANT)
         return limits_missing, RESOURCE_POLICY
     # Granted to the account: delegated to the account's identity-based policies.
     return identity_missing, IDENTITY

@@ -21,23 +21,11 @@ from functools import lru_cache, partial
 
 from crosstrack.iam.combine import LayerResult
 from crosstrack.iam.conditions import Context
-from crosstrack.iam.model import (
-    Effect,
-    Layer,
-    MatchedStatement,
-    Note,
-    PlanEntry,
-    Policy,
-    Reason,
-)
+from crosstrack.iam.members import DENY, GRANT_ANYONE, NOT_PRINCIPAL_BOUNDARY, VARIABLE_NO_VALUE
+from crosstrack.iam.model import Layer, MatchedStatement, Note, PlanEntry, Policy
 from crosstrack.iam.principals import Caller, Grant, PrincipalSet
 from crosstrack.iam.variables import Template, UnresolvedVariable
 from crosstrack.iam.wildcards import Matcher, compile_arn
-
-_DENY = Effect.DENY
-_GRANT_ANYONE = Grant.ANYONE
-_VARIABLE_NO_VALUE = Reason.VARIABLE_NO_VALUE
-_NOT_PRINCIPAL_BOUNDARY = Reason.NOT_PRINCIPAL_BOUNDARY
 
 #: What every layer of one evaluation is checked against, as one tuple (cheap to pass around):
 #: (lower-cased action, action, resource, caller, context, template hits, matched, bounded,
@@ -116,7 +104,7 @@ def check_layer(  # noqa: PLR0912 - the hot loop, kept in one function on purpos
                     continue
             matched.append(reported)
             if forced:
-                notes.append((_NOT_PRINCIPAL_BOUNDARY, label))
+                notes.append((NOT_PRINCIPAL_BOUNDARY, label))
             if deny:
                 denies = True
             else:
@@ -149,10 +137,10 @@ def plan(
             if st.not_principal:
                 grant_of = partial(not_principal_grant, principals)
             elif principals.anyone and not principals.names:
-                fixed = _GRANT_ANYONE  # "*": the same grant for every caller
+                fixed = GRANT_ANYONE  # "*": the same grant for every caller
             else:
                 grant_of = principals.grant_for
-        deny = st.effect is _DENY
+        deny = st.effect is DENY
         entries.append(
             (
                 check,
@@ -175,7 +163,7 @@ def plan(
 
 def not_principal_grant(principals: PrincipalSet, caller: Caller) -> Grant | None:
     """NotPrincipal: ANYONE unless ``caller`` is exempt."""
-    return None if principals.excludes(caller) else _GRANT_ANYONE
+    return None if principals.excludes(caller) else GRANT_ANYONE
 
 
 def resource_applies(  # noqa: PLR0917 - called on the hot path: positional on purpose
@@ -214,7 +202,7 @@ def template_hit(
     try:
         pattern = template.resolve(context)
     except UnresolvedVariable as exc:
-        notes.append((_VARIABLE_NO_VALUE, exc.name))
+        notes.append((VARIABLE_NO_VALUE, exc.name))
         hits[id(template)] = None
         return None
     # compile_arn caches by pattern text, so each resolved pattern is compiled once.

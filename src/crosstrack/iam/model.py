@@ -330,19 +330,9 @@ class Decision:
     def describe(self, layer: Layer) -> str:
         """How a sentence names ``layer`` (one of :attr:`layers`, built alone: explanations
         name one or two layers, and every ``simulate`` result has an explanation)."""
-        if layer is Layer.RESOURCE_POLICY:
-            return self.resource_policy_label
-        if layer is Layer.IDENTITY:
-            return f"the identity-based policies of {self.principal}"
-        if layer is Layer.PERMISSION_BOUNDARY:
-            return f"the permissions boundary of {self.principal}"
-        if layer is Layer.SESSION_POLICY:
-            return f"the session policy of {self.caller}"
-        scp = layer is Layer.SCP
-        failing = self.scp_levels_failing if scp else self.rcp_levels_failing
-        what = "service control policies" if scp else "resource control policies"
-        where = f" at level {', '.join(map(str, failing))}" if failing else ""
-        return f"the {what}{where}"
+        from crosstrack.iam.explain import describe  # explain imports this module
+
+        return describe(self, layer)
 
     @cached_property
     def explanation(self) -> str:
@@ -363,8 +353,8 @@ class Decision:
             explanation = self.__dict__["explanation"] = render(self, trust=self.trust)
         return {
             "decision": self.decision._value_,
-            "decided_by": self.decided_by._value_ if self.decided_by else None,
-            "matched": [m.as_dict() for m in self.matched],
+            "decided_by": None if self.decided_by is None else self.decided_by._value_,
+            "matched": [m.row.copy() for m in self.matched],  # fresh: the caller may change them
             "missing_allow": [layer._value_ for layer in self.missing_allow],
             "explanation": explanation,
         }
