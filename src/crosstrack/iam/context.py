@@ -100,7 +100,9 @@ def build_context(
     context = derived_keys(principal, principal_arn, resource_account).copy()
     for key, value in given.items():
         # ``type(x) is str`` first: the common cases without a call to isinstance
-        lowered = _lower(key) if type(key) is str else _checked_key(key)
+        if type(key) is not str or not key:
+            _check_key(key)
+        lowered = key.lower()
         if type(value) is str:
             context[lowered] = (value,)  # given values win over derived ones
             continue
@@ -122,17 +124,9 @@ def build_context(
     return context
 
 
-@lru_cache(maxsize=4096)
-def _lower(key: str) -> str:
-    """A context key, validated and lower-cased (cached: keys come from a small vocabulary,
-    and the cached string keeps its hash for the condition lookups that follow)."""
-    return _checked_key(key)
-
-
-def _checked_key(key: object) -> str:
+def _check_key(key: object) -> None:
     if not isinstance(key, str) or not key:
         raise PolicyError("$.request.context", f"keys must be non-empty strings, not {show(key)}")
-    return key.lower()
 
 
 @lru_cache(maxsize=4096)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
 
 from crosstrack.iam.combine import LayerResult
-from crosstrack.iam.conditions import Context
+from crosstrack.iam.conditions import ConditionEntry, Context, ContextTest
 from crosstrack.iam.members import DENY, GRANT_ANYONE, NOT_PRINCIPAL_BOUNDARY, VARIABLE_NO_VALUE
 from crosstrack.iam.model import Layer, MatchedStatement, Note, PlanEntry, Policy
 from crosstrack.iam.principals import Caller, Grant, PrincipalSet
@@ -73,7 +73,7 @@ def check_layer(  # noqa: PLR0912 - the hot loop, kept in one function on purpos
             templates,
             fixed,
             grant_of,
-            tests,
+            test,
             reported,
             deny,
             not_principal_deny,
@@ -94,14 +94,8 @@ def check_layer(  # noqa: PLR0912 - the hot loop, kept in one function on purpos
                     if not (bounded and not_principal_deny):
                         continue
                     forced = True  # NotPrincipal + Deny under a permissions boundary
-            if tests:
-                holds = True
-                for test in tests:
-                    if not test(context):
-                        holds = False
-                        break
-                if not holds:
-                    continue
+            if test is not None and not test(context):
+                continue
             matched.append(reported)
             if forced:
                 notes.append((NOT_PRINCIPAL_BOUNDARY, label))
@@ -149,7 +143,7 @@ def plan(
                 st.resource_templates,
                 fixed,
                 grant_of,
-                tuple(entry.test for entry in st.conditions),
+                conditions_test(st.conditions),
                 reported[st.index],
                 deny,
                 deny and st.not_principal,
@@ -159,6 +153,20 @@ def plan(
     if len(policy.plans) < 1024:  # bounded: actions and labels come from callers
         policy.plans[(action_key, layer._value_, label)] = found
     return found
+
+
+def conditions_test(conditions: tuple[ConditionEntry, ...]) -> ContextTest | None:
+    """One test for a statement's whole Condition block (None: it has none), so the hot loop
+    makes one call per statement."""
+    if not conditions:
+        return None
+    if len(conditions) == 1:
+        return conditions[0].test
+    return partial(_all_hold, tuple(entry.test for entry in conditions))
+
+
+def _all_hold(tests: tuple[ContextTest, ...], context: Context) -> bool:
+    return all(test(context) for test in tests)
 
 
 def not_principal_grant(principals: PrincipalSet, caller: Caller) -> Grant | None:

@@ -174,8 +174,8 @@ class MatchedStatement:
 #: One statement as evaluate's hot path checks it (built once per policy, action and label):
 #: (resource check: 0 none / 1 matcher / 2 matcher and templates, the matcher, NotResource,
 #: the templates, the grant when it needs no caller, the grant function of the caller or
-#: None, the condition tests, what a match reports, whether the effect is Deny, whether it is
-#: a Deny with NotPrincipal).
+#: None, the test of the Condition block or None, what a match reports, whether the effect
+#: is Deny, whether it is a Deny with NotPrincipal).
 PlanEntry = tuple[
     int,
     Matcher,
@@ -183,7 +183,7 @@ PlanEntry = tuple[
     tuple[Template, ...],
     Grant | None,
     Callable[[Caller], Grant | None] | None,
-    tuple[ContextTest, ...],
+    ContextTest | None,
     MatchedStatement,
     bool,
     bool,
