@@ -77,6 +77,25 @@ def render(decision: Decision, *, trust: bool = False) -> str:
     return "; ".join([sentence, *notes])
 
 
+def result(decision: Decision) -> dict[str, object]:
+    """The ``simulate`` result of ``decision`` (issue 3's format), in fresh dicts and lists:
+    the caller may change them."""
+    fields = decision.__dict__
+    explanation = fields.get("explanation")
+    if explanation is None:
+        # fills the cache of Decision.explanation (a cached_property: on Python 3.11 its
+        # every access takes a lock, on simulate's hot path)
+        explanation = fields["explanation"] = render(decision, trust=decision.trust)
+    decided_by = decision.decided_by
+    return {
+        "decision": decision.decision._value_,
+        "decided_by": None if decided_by is None else decided_by._value_,
+        "matched": [m.row.copy() for m in decision.matched],
+        "missing_allow": [layer._value_ for layer in decision.missing_allow],
+        "explanation": explanation,
+    }
+
+
 def _note(decision: Decision, reason: Reason, what: str) -> str:
     if reason is VARIABLE_NO_VALUE:
         # reference_policies_variables.html#policy-vars-no-value

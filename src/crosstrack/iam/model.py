@@ -344,17 +344,6 @@ class Decision:
 
     def as_dict(self) -> dict[str, object]:
         """The ``simulate`` result (issue 3's format)."""
-        # The sentence straight from ``__dict__`` when cached, else rendered here: on Python
-        # 3.11 every cached_property access takes a lock, on simulate's hot path.
-        explanation = self.__dict__.get("explanation")
-        if explanation is None:
-            from crosstrack.iam.explain import render  # explain imports this module
+        from crosstrack.iam.explain import result  # explain imports this module
 
-            explanation = self.__dict__["explanation"] = render(self, trust=self.trust)
-        return {
-            "decision": self.decision._value_,
-            "decided_by": None if self.decided_by is None else self.decided_by._value_,
-            "matched": [m.row.copy() for m in self.matched],  # fresh: the caller may change them
-            "missing_allow": [layer._value_ for layer in self.missing_allow],
-            "explanation": explanation,
-        }
+        return result(self)

@@ -21,6 +21,7 @@ from typing import Any
 
 from crosstrack.iam.errors import PolicyError, show
 from crosstrack.iam.evaluate import Layers, evaluate_fields
+from crosstrack.iam.explain import result
 from crosstrack.iam.model import Decision, Policy, PolicyKind
 from crosstrack.iam.parse import clear_cache as clear_policy_cache
 from crosstrack.iam.parse import parse_policy
@@ -50,7 +51,7 @@ def _is_mapping(value: object) -> bool:
 def simulate(case: Mapping[str, Any]) -> dict[str, object]:
     """Decide one case; the result is ``{"decision", "decided_by", "matched", "missing_allow",
     "explanation"}``. Raises :class:`PolicyError` (naming the JSON path) on invalid input."""
-    return decide(case).as_dict()
+    return result(decide(case))
 
 
 def decide(case: Mapping[str, Any], *, trace: bool = False) -> Decision:
@@ -137,18 +138,37 @@ def _request(raw: Any) -> tuple[tuple[str, str | None, str, str], object, object
                 raise PolicyError(f"$.request.{key}", f"unknown request key {show(key)}")
     get = raw.get
     principal, action, resource = get("principal"), get("action"), get("resource")
-    # ``type(x) is str`` first: the usual case without an isinstance call
-    for key, value in (("principal", principal), ("action", action), ("resource", resource)):
-        if (type(value) is not str and not isinstance(value, str)) or not value:
-            raise PolicyError(f"$.request.{key}", "required: a non-empty string")
     principal_arn, account = get("principal_arn"), get("resource_account")
-    for key, value in (("principal_arn", principal_arn), ("resource_account", account)):
-        if value is not None and not isinstance(value, str):
-            raise PolicyError(f"$.request.{key}", "must be a string")
+    # the usual case in one test, without a call to isinstance
+    if not (
+        type(principal) is str
+        and principal
+        and type(action) is str
+        and action
+        and type(resource) is str
+        and resource
+        and (principal_arn is None or type(principal_arn) is str)
+        and (account is None or type(account) is str)
+    ):
+        _check_strings(principal, action, resource, principal_arn, account)
     context = get("context") or {}
     if not _is_mapping(context):
         raise PolicyError("$.request.context", "must be an object of key -> string or list")
     return (principal, principal_arn, action, resource), account, context
+
+
+def _check_strings(*values: object) -> None:
+    """Raise for the first of the request's string fields that is not one (str subclasses
+    pass): principal, action and resource are required, principal_arn and resource_account
+    optional."""
+    for n, (key, value) in enumerate(zip(_STRING_FIELDS, values, strict=True)):
+        if n < 3 and (not isinstance(value, str) or not value):
+            raise PolicyError(f"$.request.{key}", "required: a non-empty string")
+        if value is not None and not isinstance(value, str):
+            raise PolicyError(f"$.request.{key}", "must be a string")
+
+
+_STRING_FIELDS = ("principal", "action", "resource", "principal_arn", "resource_account")
 
 
 def _policy(raw: Any, path: str, kind: PolicyKind) -> Policy:
