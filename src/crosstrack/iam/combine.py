@@ -20,8 +20,6 @@ Across accounts both the resource policy and the identity side must allow.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from crosstrack.iam.members import (
     ALLOWED,
     ALLOWED_BY_IDENTITY,
@@ -57,13 +55,9 @@ LevelsResult = tuple[tuple[int, ...], bool]
 SideResults = tuple[LayerResult, LayerResult, LayerResult | None, LayerResult | None]
 
 
-class Verdicts(NamedTuple):  # a tuple: built once per evaluation, cheaper than a dataclass
-    """The decision and what it rests on."""
-
-    verdict: Verdict
-    decided_by: Layer | None
-    missing: tuple[Layer, ...]
-    reasons: tuple[Reason, ...]
+#: The decision and what it rests on: (verdict, deciding layer, the layers that lack an Allow
+#: in AWS's order, reasons). A plain tuple: one is built per evaluation.
+Verdicts = tuple[Verdict, Layer | None, tuple[Layer, ...], tuple[Reason, ...]]
 
 
 def combine(
@@ -94,18 +88,12 @@ def combine(
         else None
     )
     if denied_by is not None:
-        return Verdicts(EXPLICIT_DENY, denied_by, (), (DENIED_EXPLICITLY,))
-    missing: list[Layer] = []
+        return EXPLICIT_DENY, denied_by, (), (DENIED_EXPLICITLY,)
     reasons: list[Reason] = []
-    # 2. Every SCP level (caller's account) and RCP level (resource's account) must allow.
-    if scp is not None and scp[0]:
-        missing.append(SCP)
-    if rcp is not None and rcp[0]:
-        missing.append(RCP)
-    # 3. The resource policy and the caller's identity side.
+    # 2. The resource policy and the caller's identity side.
     if caller.kind is SERVICE:
         # A service principal has no identity side: only the resource policy can allow it.
-        side_missing = [] if resource[2] is not None else [RESOURCE_POLICY]
+        side_missing: tuple[Layer, ...] = () if resource[2] is not None else (RESOURCE_POLICY,)
         granted_by = RESOURCE_POLICY
     else:
         side_missing, granted_by = _resource_and_identity(
@@ -118,12 +106,16 @@ def combine(
             requires_resource=requires_resource,
             reasons=reasons,
         )
-    missing.extend(side_missing)
+    # 3. Every SCP level (caller's account) and RCP level (resource's account) must allow.
+    # In AWS's order of layers: the SCPs, the RCPs, then the sides (already in order).
+    missing: tuple[Layer, ...] = (SCP,) if scp is not None and scp[0] else ()
+    if rcp is not None and rcp[0]:
+        missing += (RCP,)
+    missing += side_missing
     if missing:
-        ordered = tuple(layer for layer in _ORDER if layer in missing)
-        return Verdicts(IMPLICIT_DENY, ordered[0], ordered, (*reasons, NO_ALLOW))
+        return IMPLICIT_DENY, missing[0], missing, (*reasons, NO_ALLOW)
     final = ALLOWED_BY_RESOURCE_POLICY if granted_by is RESOURCE_POLICY else ALLOWED_BY_IDENTITY
-    return Verdicts(ALLOWED, granted_by, (), (*reasons, final))
+    return ALLOWED, granted_by, (), (*reasons, final)
 
 
 def _resource_and_identity(
@@ -136,17 +128,16 @@ def _resource_and_identity(
     resource_account: str | None,
     requires_resource: bool,
     reasons: list[Reason],
-) -> tuple[list[Layer], Layer]:
-    """The layers still lacking an Allow on the best path, and the layer that grants."""
-    identity_missing: list[Layer] = []
-    if caller.kind is not ROOT and not identity_allows:
-        identity_missing.append(IDENTITY)  # the root user has full access to its account
-    if boundary_allows is False:
-        identity_missing.append(PERMISSION_BOUNDARY)
+) -> tuple[tuple[Layer, ...], Layer]:
+    """The layers still lacking an Allow on the best path (in AWS's order), and the layer
+    that grants."""
+    limits_missing: tuple[Layer, ...] = (PERMISSION_BOUNDARY,) if boundary_allows is False else ()
     if session_allows is False:
-        identity_missing.append(SESSION_POLICY)
-    limits_missing: list[Layer] = [m for m in identity_missing if m is not IDENTITY]
-    resource_missing = [] if grant is not None else [RESOURCE_POLICY]
+        limits_missing += (SESSION_POLICY,)
+    # (the root user has full access to its account)
+    identity_ok = identity_allows or caller.kind is ROOT
+    identity_missing = limits_missing if identity_ok else (IDENTITY, *limits_missing)
+    resource_missing: tuple[Layer, ...] = () if grant is not None else (RESOURCE_POLICY,)
     if requires_resource:
         reasons.append(RESOURCE_POLICY_REQUIRED)
     if caller.account != resource_account:
@@ -154,10 +145,10 @@ def _resource_and_identity(
         reasons.append(CROSS_ACCOUNT)
         return resource_missing + identity_missing, IDENTITY
     if grant is None:
-        return (resource_missing if requires_resource else []) + identity_missing, IDENTITY
+        return (resource_missing if requires_resource else ()) + identity_missing, IDENTITY
     if grant >= GRANT_USER:
         # Granted to the session (or IAM user) itself: other implicit denies do not count.
-        return [], RESOURCE_POLICY
+        return (), RESOURCE_POLICY
     if grant is not GRANT_ACCOUNT:
         # Granted to the role ARN (or "*"): still limited by boundary and session policy.
         if limits_missing:
@@ -165,6 +156,3 @@ def _resource_and_identity(
         return limits_missing, RESOURCE_POLICY
     # Granted to the account: delegated to the account's identity-based policies.
     return identity_missing, IDENTITY
-
-
-_ORDER = tuple(Layer)

@@ -179,16 +179,17 @@ def _decision(  # noqa: PLR0917 - what one evaluation found, passed on as is
     """The :class:`Decision` of one evaluation, made the cheap way: one dict literal becomes
     the new instance's fields. (Called with keywords, the constructor of a frozen dataclass
     passes its 16 fields through three dicts on Python 3.11; this is once per request.)"""
+    verdict, decided_by, missing, reasons = outcome
     decision = _new(Decision)
     _set_fields(
         decision,
         "__dict__",
         {
-            "decision": outcome.verdict,
-            "decided_by": outcome.decided_by,
+            "decision": verdict,
+            "decided_by": decided_by,
             "matched": tuple(matched),
-            "missing_allow": outcome.missing,
-            "reasons": outcome.reasons,
+            "missing_allow": missing,
+            "reasons": reasons,
             "principal": caller.display,
             "caller": caller.arn,
             "action": action,
