@@ -65,7 +65,9 @@ class ServiceRules:
         if self.prefix == "sts":
             return f"the trust policy of {resource}"
         if self.prefix == "s3":
-            bucket = resource.split(":::", 1)[-1].split("/", 1)[0]
+            # arn:aws:s3:::bucket/key -> bucket (partition: no list built, once per request)
+            _arn, found, path = resource.partition(":::")
+            bucket = (path if found else resource).partition("/")[0]
             return f"the bucket policy of {bucket}"
         return f"the {self.policy_name} of {resource}"
 
