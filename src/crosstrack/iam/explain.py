@@ -151,11 +151,12 @@ def _not_allowed(decision: Decision, what: str, *, trust: bool) -> str:
 
 
 def _allowed(decision: Decision, what: str) -> str:
-    allowing = [
-        describe(decision, layer)
-        for layer in (RESOURCE_POLICY, IDENTITY)
-        if any(m.layer is layer and m.effect is ALLOW for m in decision.matched)
-    ]
+    allowing = []
+    for layer in (RESOURCE_POLICY, IDENTITY):
+        for statement in decision.matched:
+            if statement.layer is layer and statement.effect is ALLOW:
+                allowing.append(describe(decision, layer))
+                break
     if not allowing:
         return f"{decision.principal} may perform {what}: the root user has full access"
     return f"{decision.principal} may perform {what}: allowed by {' and '.join(allowing)}"

@@ -15,6 +15,7 @@ allow the request explicitly even within one account, and where the resource's a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from crosstrack.iam.model import PolicyKind
 
@@ -81,6 +82,12 @@ REGISTRY: dict[str, ServiceRules] = {
     ),
     "s3": ServiceRules("s3", "bucket policy", None, explicit_required=False),
 }
+
+
+@lru_cache(maxsize=1024)
+def policy_kind_for(action: str) -> PolicyKind:
+    """The kind of resource policy that governs ``action`` (cached: a small vocabulary)."""
+    return rules_for(action).policy_kind(action)
 
 
 def rules_for(action: str) -> ServiceRules:

@@ -25,7 +25,7 @@ from crosstrack.iam.explain import result
 from crosstrack.iam.model import Decision, Policy, PolicyKind
 from crosstrack.iam.parse import clear_cache as clear_policy_cache
 from crosstrack.iam.parse import parse_policy
-from crosstrack.iam.services import rules_for
+from crosstrack.iam.services import policy_kind_for
 
 _CASE_KEYS = frozenset(
     {
@@ -65,7 +65,7 @@ def decide(case: Mapping[str, Any], *, trace: bool = False) -> Decision:
                 raise PolicyError(f"$.{key}", f"unknown case key {show(key)} (known: {known})")
     who, account, context = _request(case.get("request"))
     action = who[2]
-    resource_kind = rules_for(action).policy_kind(action)
+    resource_kind = policy_kind_for(action)
     return evaluate_fields(who, account, context, _layers(case, resource_kind), trace=trace)
 
 
