@@ -20,13 +20,23 @@ Across accounts both the resource policy and the identity side must allow.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from crosstrack.iam.members import (
+    ALLOWED,
+    ALLOWED_BY_IDENTITY,
+    ALLOWED_BY_RESOURCE_POLICY,
+    BOUNDARY_LIMITS_ROLE_GRANT,
+    CROSS_ACCOUNT,
+    DENIED_EXPLICITLY,
+    EXPLICIT_DENY,
+    GRANT_ACCOUNT,
+    GRANT_USER,
     IDENTITY,
+    IMPLICIT_DENY,
+    NO_ALLOW,
     PERMISSION_BOUNDARY,
     RCP,
     RESOURCE_POLICY,
+    RESOURCE_POLICY_REQUIRED,
     ROOT,
     SCP,
     SERVICE,
@@ -35,56 +45,38 @@ from crosstrack.iam.members import (
 from crosstrack.iam.model import Layer, Reason, Verdict
 from crosstrack.iam.principals import Caller, Grant
 
-# Enum members named on the hot path, as module constants: on Python 3.11 reading a member
-# off its class (``Layer.SCP``) goes through the enum machinery and costs ~0.1 us.
-_GRANT_ACCOUNT = Grant.ACCOUNT
-_GRANT_USER = Grant.USER
-_REASON_ALLOWED_BY_IDENTITY = Reason.ALLOWED_BY_IDENTITY
-_REASON_ALLOWED_BY_RESOURCE_POLICY = Reason.ALLOWED_BY_RESOURCE_POLICY
-_REASON_BOUNDARY_LIMITS_ROLE_GRANT = Reason.BOUNDARY_LIMITS_ROLE_GRANT
-_REASON_CROSS_ACCOUNT = Reason.CROSS_ACCOUNT
-_REASON_EXPLICIT_DENY = Reason.EXPLICIT_DENY
-_REASON_NO_ALLOW = Reason.NO_ALLOW
-_REASON_RESOURCE_POLICY_REQUIRED = Reason.RESOURCE_POLICY_REQUIRED
-_ALLOWED = Verdict.ALLOWED
-_EXPLICIT_DENY = Verdict.EXPLICIT_DENY
-_IMPLICIT_DENY = Verdict.IMPLICIT_DENY
-
 #: A layer's result: (some statement allows, some statement denies, best resource-policy grant)
 LayerResult = tuple[bool, bool, Grant | None]
 ABSENT: LayerResult = (False, False, None)
+#: The SCP or RCP levels' result: (the levels without an Allow, whether some level denies)
+LevelsResult = tuple[tuple[int, ...], bool]
+#: The results of the resource policy, identity policies, permissions boundary and session
+#: policy (None: the caller has no boundary / session policy)
+SideResults = tuple[LayerResult, LayerResult, LayerResult | None, LayerResult | None]
 
 
-class Verdicts(NamedTuple):  # a tuple: built once per evaluation, cheaper than a dataclass
-    """The decision and what it rests on."""
-
-    verdict: Verdict
-    decided_by: Layer | None
-    missing: tuple[Layer, ...]
-    reasons: tuple[Reason, ...]
+#: The decision and what it rests on: (verdict, deciding layer, the layers that lack an Allow
+#: in AWS's order, reasons). A plain tuple: one is built per evaluation.
+Verdicts = tuple[Verdict, Layer | None, tuple[Layer, ...], tuple[Reason, ...]]
 
 
 def combine(
-    *,
-    scp_failing: tuple[int, ...] | None,
-    scp_denies: bool,
-    rcp_failing: tuple[int, ...] | None,
-    rcp_denies: bool,
-    resource: LayerResult,
-    identity: LayerResult,
-    boundary: LayerResult | None,
-    session: LayerResult | None,
+    scp: LevelsResult | None,
+    rcp: LevelsResult | None,
+    sides: SideResults,
     caller: Caller,
     resource_account: str | None,
+    *,
     requires_resource: bool,
 ) -> Verdicts:
-    """The decision from each layer's result (``None``: the layer is absent)."""
+    """The decision from each layer's result (``None``: SCPs / RCPs do not apply)."""
+    resource, identity, boundary, session = sides
     # 1. An explicit deny in any applicable policy wins (the first such layer decides).
     denied_by = (
         SCP
-        if scp_denies
+        if scp is not None and scp[1]
         else RCP
-        if rcp_denies
+        if rcp is not None and rcp[1]
         else RESOURCE_POLICY
         if resource[1]
         else IDENTITY
@@ -96,18 +88,12 @@ def combine(
         else None
     )
     if denied_by is not None:
-        return Verdicts(_EXPLICIT_DENY, denied_by, (), (_REASON_EXPLICIT_DENY,))
-    missing: list[Layer] = []
+        return EXPLICIT_DENY, denied_by, (), (DENIED_EXPLICITLY,)
     reasons: list[Reason] = []
-    # 2. Every SCP level (caller's account) and RCP level (resource's account) must allow.
-    if scp_failing:
-        missing.append(SCP)
-    if rcp_failing:
-        missing.append(RCP)
-    # 3. The resource policy and the caller's identity side.
+    # 2. The resource policy and the caller's identity side.
     if caller.kind is SERVICE:
         # A service principal has no identity side: only the resource policy can allow it.
-        side_missing = [] if resource[2] is not None else [RESOURCE_POLICY]
+        side_missing: tuple[Layer, ...] = () if resource[2] is not None else (RESOURCE_POLICY,)
         granted_by = RESOURCE_POLICY
     else:
         side_missing, granted_by = _resource_and_identity(
@@ -120,16 +106,16 @@ def combine(
             requires_resource=requires_resource,
             reasons=reasons,
         )
-    missing.extend(side_missing)
+    # 3. Every SCP level (caller's account) and RCP level (resource's account) must allow.
+    # In AWS's order of layers: the SCPs, the RCPs, then the sides (already in order).
+    missing: tuple[Layer, ...] = (SCP,) if scp is not None and scp[0] else ()
+    if rcp is not None and rcp[0]:
+        missing += (RCP,)
+    missing += side_missing
     if missing:
-        ordered = tuple(layer for layer in _ORDER if layer in missing)
-        return Verdicts(_IMPLICIT_DENY, ordered[0], ordered, (*reasons, _REASON_NO_ALLOW))
-    final = (
-        _REASON_ALLOWED_BY_RESOURCE_POLICY
-        if granted_by is RESOURCE_POLICY
-        else _REASON_ALLOWED_BY_IDENTITY
-    )
-    return Verdicts(_ALLOWED, granted_by, (), (*reasons, final))
+        return IMPLICIT_DENY, missing[0], missing, (*reasons, NO_ALLOW)
+    final = ALLOWED_BY_RESOURCE_POLICY if granted_by is RESOURCE_POLICY else ALLOWED_BY_IDENTITY
+    return ALLOWED, granted_by, (), (*reasons, final)
 
 
 def _resource_and_identity(
@@ -142,35 +128,31 @@ def _resource_and_identity(
     resource_account: str | None,
     requires_resource: bool,
     reasons: list[Reason],
-) -> tuple[list[Layer], Layer]:
-    """The layers still lacking an Allow on the best path, and the layer that grants."""
-    identity_missing: list[Layer] = []
-    if caller.kind is not ROOT and not identity_allows:
-        identity_missing.append(IDENTITY)  # the root user has full access to its account
-    if boundary_allows is False:
-        identity_missing.append(PERMISSION_BOUNDARY)
+) -> tuple[tuple[Layer, ...], Layer]:
+    """The layers still lacking an Allow on the best path (in AWS's order), and the layer
+    that grants."""
+    limits_missing: tuple[Layer, ...] = (PERMISSION_BOUNDARY,) if boundary_allows is False else ()
     if session_allows is False:
-        identity_missing.append(SESSION_POLICY)
-    limits_missing: list[Layer] = [m for m in identity_missing if m is not IDENTITY]
-    resource_missing = [] if grant is not None else [RESOURCE_POLICY]
+        limits_missing += (SESSION_POLICY,)
+    # (the root user has full access to its account)
+    identity_ok = identity_allows or caller.kind is ROOT
+    identity_missing = limits_missing if identity_ok else (IDENTITY, *limits_missing)
+    resource_missing: tuple[Layer, ...] = () if grant is not None else (RESOURCE_POLICY,)
     if requires_resource:
-        reasons.append(_REASON_RESOURCE_POLICY_REQUIRED)
+        reasons.append(RESOURCE_POLICY_REQUIRED)
     if caller.account != resource_account:
         # Cross-account: the resource's account and the caller's account must both allow.
-        reasons.append(_REASON_CROSS_ACCOUNT)
+        reasons.append(CROSS_ACCOUNT)
         return resource_missing + identity_missing, IDENTITY
     if grant is None:
-        return (resource_missing if requires_resource else []) + identity_missing, IDENTITY
-    if grant >= _GRANT_USER:
+        return (resource_missing if requires_resource else ()) + identity_missing, IDENTITY
+    if grant >= GRANT_USER:
         # Granted to the session (or IAM user) itself: other implicit denies do not count.
-        return [], RESOURCE_POLICY
-    if grant is not _GRANT_ACCOUNT:
+        return (), RESOURCE_POLICY
+    if grant is not GRANT_ACCOUNT:
         # Granted to the role ARN (or "*"): still limited by boundary and session policy.
         if limits_missing:
-            reasons.append(_REASON_BOUNDARY_LIMITS_ROLE_GRANT)
+            reasons.append(BOUNDARY_LIMITS_ROLE_GRANT)
         return limits_missing, RESOURCE_POLICY
     # Granted to the account: delegated to the account's identity-based policies.
     return identity_missing, IDENTITY
-
-
-_ORDER = tuple(Layer)

@@ -82,28 +82,32 @@ _COMPARISONS: dict[str, tuple[bool, Cmp]] = {
     "GreaterThanEquals": (False, operator.ge),
 }
 
+# Every other operator, with its negation where it has one: (operator, negation, family).
+_PAIRS: tuple[tuple[str, str | None, Family], ...] = (
+    ("StringEquals", "StringNotEquals", Family.STRING),
+    ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", Family.STRING_IGNORE_CASE),
+    ("StringLike", "StringNotLike", Family.STRING_LIKE),
+    ("Bool", None, Family.BOOL),
+    ("BinaryEquals", None, Family.BINARY),
+    ("IpAddress", "NotIpAddress", Family.IP),
+    ("ArnEquals", "ArnNotEquals", Family.ARN),
+    ("ArnLike", "ArnNotLike", Family.ARN),
+    ("Null", None, Family.NULL),
+)
+
 # base operator -> (family, negated, comparison for numeric/date families)
 _OPERATORS: dict[str, tuple[Family, bool, Cmp | None]] = {
-    "StringEquals": (Family.STRING, False, None),
-    "StringNotEquals": (Family.STRING, True, None),
-    "StringEqualsIgnoreCase": (Family.STRING_IGNORE_CASE, False, None),
-    "StringNotEqualsIgnoreCase": (Family.STRING_IGNORE_CASE, True, None),
-    "StringLike": (Family.STRING_LIKE, False, None),
-    "StringNotLike": (Family.STRING_LIKE, True, None),
+    **{
+        name: (family, negated, None)
+        for positive, negation, family in _PAIRS
+        for name, negated in ((positive, False), (negation, True))
+        if name is not None
+    },
     **{
         prefix + suffix: (family, negated, cmp)
         for prefix, family in (("Numeric", Family.NUMERIC), ("Date", Family.DATE))
         for suffix, (negated, cmp) in _COMPARISONS.items()
     },
-    "Bool": (Family.BOOL, False, None),
-    "BinaryEquals": (Family.BINARY, False, None),
-    "IpAddress": (Family.IP, False, None),
-    "NotIpAddress": (Family.IP, True, None),
-    "ArnEquals": (Family.ARN, False, None),
-    "ArnLike": (Family.ARN, False, None),
-    "ArnNotEquals": (Family.ARN, True, None),
-    "ArnNotLike": (Family.ARN, True, None),
-    "Null": (Family.NULL, False, None),
 }
 
 #: Every operator name the engine accepts, without qualifiers (for docs and error messages).

@@ -12,7 +12,7 @@ from functools import lru_cache
 from itertools import repeat
 
 from crosstrack.iam.errors import PolicyError, show
-from crosstrack.iam.model import Policy, Request
+from crosstrack.iam.model import Policy
 from crosstrack.iam.principals import Caller, PrincipalKind, parse_caller
 from crosstrack.iam.services import ServiceRules, rules_for
 
@@ -34,14 +34,14 @@ def action_rules(action: str) -> tuple[str, ServiceRules, bool]:
     return action.lower(), rules, rules.requires_resource_allow(action)
 
 
-def resource_account(request: Request) -> str | None:
-    given = request.resource_account
+def resource_account(resource: str, given: object) -> str:
+    """The account that owns ``resource``: ``given`` (the request's ``resource_account``) or
+    the account in the ARN; both, when present, must agree."""
     if given is not None and (not isinstance(given, str) or not _is_account(given)):
         raise PolicyError(
             "$.request.resource_account", f"expected a 12-digit account id, not {show(given)}"
         )
-    parts = request.resource.split(":", 5)
-    in_arn = parts[4] if len(parts) == 6 and _is_account(parts[4]) else None
+    in_arn = _arn_account(resource)
     if given and in_arn and given != in_arn:
         raise PolicyError(
             "$.request.resource_account",
@@ -51,10 +51,17 @@ def resource_account(request: Request) -> str | None:
     if account is None:
         raise PolicyError(
             "$.request.resource_account",
-            f"required: the resource {show(request.resource)} carries no account "
-            "(S3 bucket ARNs never do)",
+            f"required: the resource {show(resource)} carries no account (S3 bucket ARNs never do)",
         )
     return account
+
+
+@lru_cache(maxsize=4096)
+def _arn_account(resource: str) -> str | None:
+    """The 12-digit account id in an ARN's fifth field, if any (cached by ARN: a request's
+    resource is one of a working set, and splitting it allocates seven objects)."""
+    parts = resource.split(":", 5)
+    return parts[4] if len(parts) == 6 and _is_account(parts[4]) else None
 
 
 @lru_cache(maxsize=1024)
@@ -83,24 +90,26 @@ def check_layers(
 _STR = repeat(str)  # all(map(isinstance, values, _STR)): every value is a string, in C
 
 
-def build_context(request: Request, resource_account: str | None) -> dict[str, tuple[str, ...]]:
+def build_context(
+    given: object, principal: str, principal_arn: str | None, resource_account: str
+) -> dict[str, tuple[str, ...]]:
     """The request context with lower-cased keys and tuple values, derived keys included."""
-    given: object = request.context
     if type(given) is not dict and not isinstance(given, Mapping):  # (an ABC check is slow)
         raise PolicyError("$.request.context", "must be an object of key -> string or list")
     # a copy: the derived keys are cached and shared by every request of this caller
-    context = derived_keys(request.principal, request.principal_arn, resource_account).copy()
+    context = derived_keys(principal, principal_arn, resource_account).copy()
     for key, value in given.items():
-        # ``type(x) is str`` first: the common case without a call to isinstance
-        if (type(key) is not str and not isinstance(key, str)) or not key:
-            raise PolicyError(
-                "$.request.context", f"keys must be non-empty strings, not {show(key)}"
-            )
-        if type(value) is str or isinstance(value, str):
-            context[key.lower()] = (value,)  # given values win over derived ones
+        # ``type(x) is str`` first: the common cases without a call to isinstance
+        if type(key) is not str or not key:
+            _check_key(key)
+        lowered = key.lower()
+        if type(value) is str:
+            context[lowered] = (value,)  # given values win over derived ones
             continue
         if isinstance(value, list | tuple) and all(map(isinstance, value, _STR)):
             values: tuple[str, ...] = tuple(value)
+        elif isinstance(value, str):
+            values = (value,)
         elif isinstance(value, bool):
             values = ("true" if value else "false",)
         else:
@@ -108,12 +117,16 @@ def build_context(request: Request, resource_account: str | None) -> dict[str, t
                 f"$.request.context.{key}",
                 f"values are strings or lists of strings, not {show(value)}",
             )
-        lowered = key.lower()
         if values:
             context[lowered] = values
         else:
             context.pop(lowered, None)  # an empty list is an empty data set: absent
     return context
+
+
+def _check_key(key: object) -> None:
+    if not isinstance(key, str) or not key:
+        raise PolicyError("$.request.context", f"keys must be non-empty strings, not {show(key)}")
 
 
 @lru_cache(maxsize=4096)

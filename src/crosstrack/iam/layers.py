@@ -20,24 +20,12 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
 
 from crosstrack.iam.combine import LayerResult
-from crosstrack.iam.conditions import Context
-from crosstrack.iam.model import (
-    Effect,
-    Layer,
-    MatchedStatement,
-    Note,
-    PlanEntry,
-    Policy,
-    Reason,
-)
+from crosstrack.iam.conditions import ConditionEntry, Context, ContextTest
+from crosstrack.iam.members import DENY, GRANT_ANYONE, NOT_PRINCIPAL_BOUNDARY, VARIABLE_NO_VALUE
+from crosstrack.iam.model import Layer, MatchedStatement, Note, PlanEntry, Policy
 from crosstrack.iam.principals import Caller, Grant, PrincipalSet
 from crosstrack.iam.variables import Template, UnresolvedVariable
 from crosstrack.iam.wildcards import Matcher, compile_arn
-
-_DENY = Effect.DENY
-_GRANT_ANYONE = Grant.ANYONE
-_VARIABLE_NO_VALUE = Reason.VARIABLE_NO_VALUE
-_NOT_PRINCIPAL_BOUNDARY = Reason.NOT_PRINCIPAL_BOUNDARY
 
 #: What every layer of one evaluation is checked against, as one tuple (cheap to pass around):
 #: (lower-cased action, action, resource, caller, context, template hits, matched, bounded,
@@ -85,7 +73,7 @@ def check_layer(  # noqa: PLR0912 - the hot loop, kept in one function on purpos
             templates,
             fixed,
             grant_of,
-            tests,
+            test,
             reported,
             deny,
             not_principal_deny,
@@ -106,17 +94,11 @@ def check_layer(  # noqa: PLR0912 - the hot loop, kept in one function on purpos
                     if not (bounded and not_principal_deny):
                         continue
                     forced = True  # NotPrincipal + Deny under a permissions boundary
-            if tests:
-                holds = True
-                for test in tests:
-                    if not test(context):
-                        holds = False
-                        break
-                if not holds:
-                    continue
+            if test is not None and not test(context):
+                continue
             matched.append(reported)
             if forced:
-                notes.append((_NOT_PRINCIPAL_BOUNDARY, label))
+                notes.append((NOT_PRINCIPAL_BOUNDARY, label))
             if deny:
                 denies = True
             else:
@@ -149,10 +131,10 @@ def plan(
             if st.not_principal:
                 grant_of = partial(not_principal_grant, principals)
             elif principals.anyone and not principals.names:
-                fixed = _GRANT_ANYONE  # "*": the same grant for every caller
+                fixed = GRANT_ANYONE  # "*": the same grant for every caller
             else:
                 grant_of = principals.grant_for
-        deny = st.effect is _DENY
+        deny = st.effect is DENY
         entries.append(
             (
                 check,
@@ -161,7 +143,7 @@ def plan(
                 st.resource_templates,
                 fixed,
                 grant_of,
-                tuple(entry.test for entry in st.conditions),
+                conditions_test(st.conditions),
                 reported[st.index],
                 deny,
                 deny and st.not_principal,
@@ -173,9 +155,23 @@ def plan(
     return found
 
 
+def conditions_test(conditions: tuple[ConditionEntry, ...]) -> ContextTest | None:
+    """One test for a statement's whole Condition block (None: it has none), so the hot loop
+    makes one call per statement."""
+    if not conditions:
+        return None
+    if len(conditions) == 1:
+        return conditions[0].test
+    return partial(_all_hold, tuple(entry.test for entry in conditions))
+
+
+def _all_hold(tests: tuple[ContextTest, ...], context: Context) -> bool:
+    return all(test(context) for test in tests)
+
+
 def not_principal_grant(principals: PrincipalSet, caller: Caller) -> Grant | None:
     """NotPrincipal: ANYONE unless ``caller`` is exempt."""
-    return None if principals.excludes(caller) else _GRANT_ANYONE
+    return None if principals.excludes(caller) else GRANT_ANYONE
 
 
 def resource_applies(  # noqa: PLR0917 - called on the hot path: positional on purpose
@@ -214,7 +210,7 @@ def template_hit(
     try:
         pattern = template.resolve(context)
     except UnresolvedVariable as exc:
-        notes.append((_VARIABLE_NO_VALUE, exc.name))
+        notes.append((VARIABLE_NO_VALUE, exc.name))
         hits[id(template)] = None
         return None
     # compile_arn caches by pattern text, so each resolved pattern is compiled once.

@@ -174,8 +174,8 @@ class MatchedStatement:
 #: One statement as evaluate's hot path checks it (built once per policy, action and label):
 #: (resource check: 0 none / 1 matcher / 2 matcher and templates, the matcher, NotResource,
 #: the templates, the grant when it needs no caller, the grant function of the caller or
-#: None, the condition tests, what a match reports, whether the effect is Deny, whether it is
-#: a Deny with NotPrincipal).
+#: None, the test of the Condition block or None, what a match reports, whether the effect
+#: is Deny, whether it is a Deny with NotPrincipal).
 PlanEntry = tuple[
     int,
     Matcher,
@@ -183,7 +183,7 @@ PlanEntry = tuple[
     tuple[Template, ...],
     Grant | None,
     Callable[[Caller], Grant | None] | None,
-    tuple[ContextTest, ...],
+    ContextTest | None,
     MatchedStatement,
     bool,
     bool,
@@ -330,19 +330,9 @@ class Decision:
     def describe(self, layer: Layer) -> str:
         """How a sentence names ``layer`` (one of :attr:`layers`, built alone: explanations
         name one or two layers, and every ``simulate`` result has an explanation)."""
-        if layer is Layer.RESOURCE_POLICY:
-            return self.resource_policy_label
-        if layer is Layer.IDENTITY:
-            return f"the identity-based policies of {self.principal}"
-        if layer is Layer.PERMISSION_BOUNDARY:
-            return f"the permissions boundary of {self.principal}"
-        if layer is Layer.SESSION_POLICY:
-            return f"the session policy of {self.caller}"
-        scp = layer is Layer.SCP
-        failing = self.scp_levels_failing if scp else self.rcp_levels_failing
-        what = "service control policies" if scp else "resource control policies"
-        where = f" at level {', '.join(map(str, failing))}" if failing else ""
-        return f"the {what}{where}"
+        from crosstrack.iam.explain import describe  # explain imports this module
+
+        return describe(self, layer)
 
     @cached_property
     def explanation(self) -> str:
@@ -354,17 +344,6 @@ class Decision:
 
     def as_dict(self) -> dict[str, object]:
         """The ``simulate`` result (issue 3's format)."""
-        # The sentence straight from ``__dict__`` when cached, else rendered here: on Python
-        # 3.11 every cached_property access takes a lock, on simulate's hot path.
-        explanation = self.__dict__.get("explanation")
-        if explanation is None:
-            from crosstrack.iam.explain import render  # explain imports this module
+        from crosstrack.iam.explain import result  # explain imports this module
 
-            explanation = self.__dict__["explanation"] = render(self, trust=self.trust)
-        return {
-            "decision": self.decision._value_,
-            "decided_by": self.decided_by._value_ if self.decided_by else None,
-            "matched": [m.as_dict() for m in self.matched],
-            "missing_allow": [layer._value_ for layer in self.missing_allow],
-            "explanation": explanation,
-        }
+        return result(self)

@@ -21,6 +21,9 @@ from crosstrack.iam.errors import PolicyError, show
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$")
+# The unique ID of a role (AROA...) or user (AIDA...): 16 to 128 characters in all
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids).
+_UNIQUE_ID = re.compile(r"^(?:AROA|AIDA)[A-Z0-9]{12,124}$")
 _IAM_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):(?P<service>iam|sts)::(?P<account>\d{12}):(?P<rest>.+)$"
 )
@@ -248,12 +251,25 @@ def _normalise(key: str, value: str, path: str) -> str:
         )
     if key == "Service":
         return "service:" + value.lower()
-    if key == "CanonicalUser":
-        return "canonical:" + value
-    if key == "Federated":
-        return "federated:" + value
+    if key != "AWS":
+        return _NAME_PREFIXES[key] + value
+    return _aws_principal(value, path)
+
+
+# How the other principal types' values are named ("Service" is lower-cased besides)
+_NAME_PREFIXES = {"CanonicalUser": "canonical:", "Federated": "federated:"}
+
+
+def _aws_principal(value: str, path: str) -> str:
+    """The normalised name of an ``AWS`` principal: an account, a unique ID or an IAM ARN."""
     if _ACCOUNT.match(value):
         return "account:" + value
+    if _UNIQUE_ID.match(value):
+        # AWS stores a role or user ARN in a trust or resource policy as the principal's unique
+        # ID, and shows the bare ID once that principal is deleted: a role recreated with the
+        # same ARN does not match it (reference_policies_elements_principal.html, "IAM role
+        # principals"). Callers are known by ARN here, so the ID names no caller.
+        return "unique-id:" + value
     _partition, service, account, rest = _split(value, path)
     if service == "iam" and rest == "root":
         return "account:" + account

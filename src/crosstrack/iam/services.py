@@ -15,6 +15,7 @@ allow the request explicitly even within one account, and where the resource's a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from crosstrack.iam.model import PolicyKind
 
@@ -65,7 +66,9 @@ class ServiceRules:
         if self.prefix == "sts":
             return f"the trust policy of {resource}"
         if self.prefix == "s3":
-            bucket = resource.split(":::", 1)[-1].split("/", 1)[0]
+            # arn:aws:s3:::bucket/key -> bucket (partition: no list built, once per request)
+            _arn, found, path = resource.partition(":::")
+            bucket = (path if found else resource).partition("/")[0]
             return f"the bucket policy of {bucket}"
         return f"the {self.policy_name} of {resource}"
 
@@ -79,6 +82,12 @@ REGISTRY: dict[str, ServiceRules] = {
     ),
     "s3": ServiceRules("s3", "bucket policy", None, explicit_required=False),
 }
+
+
+@lru_cache(maxsize=1024)
+def policy_kind_for(action: str) -> PolicyKind:
+    """The kind of resource policy that governs ``action`` (cached: a small vocabulary)."""
+    return rules_for(action).policy_kind(action)
 
 
 def rules_for(action: str) -> ServiceRules:

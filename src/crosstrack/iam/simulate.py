@@ -20,11 +20,12 @@ from threading import Lock
 from typing import Any
 
 from crosstrack.iam.errors import PolicyError, show
-from crosstrack.iam.evaluate import evaluate
-from crosstrack.iam.model import Decision, Policy, PolicyKind, Request
+from crosstrack.iam.evaluate import Layers, evaluate_fields
+from crosstrack.iam.explain import result
+from crosstrack.iam.model import Decision, Policy, PolicyKind
 from crosstrack.iam.parse import clear_cache as clear_policy_cache
 from crosstrack.iam.parse import parse_policy
-from crosstrack.iam.services import rules_for
+from crosstrack.iam.services import policy_kind_for
 
 _CASE_KEYS = frozenset(
     {
@@ -50,7 +51,7 @@ def _is_mapping(value: object) -> bool:
 def simulate(case: Mapping[str, Any]) -> dict[str, object]:
     """Decide one case; the result is ``{"decision", "decided_by", "matched", "missing_allow",
     "explanation"}``. Raises :class:`PolicyError` (naming the JSON path) on invalid input."""
-    return decide(case).as_dict()
+    return result(decide(case))
 
 
 def decide(case: Mapping[str, Any], *, trace: bool = False) -> Decision:
@@ -62,41 +63,24 @@ def decide(case: Mapping[str, Any], *, trace: bool = False) -> Decision:
             if key not in _CASE_KEYS:
                 known = ", ".join(sorted(_CASE_KEYS))
                 raise PolicyError(f"$.{key}", f"unknown case key {show(key)} (known: {known})")
-    request = _request(case.get("request"))
-    resource_kind = rules_for(request.action).policy_kind(request.action)
-    layers = _layers(case, resource_kind)
-    return evaluate(
-        request,
-        identity_policies=layers[0],
-        permission_boundary=layers[1],
-        session_policy=layers[2],
-        resource_policy=layers[3],
-        scps=layers[4],
-        rcps=layers[5],
-        trace=trace,
-    )
+    who, account, context = _request(case.get("request"))
+    action = who[2]
+    resource_kind = policy_kind_for(action)
+    return evaluate_fields(who, account, context, _layers(case, resource_kind), trace=trace)
 
 
-_Layers = tuple[
-    list[Policy],
-    Policy | None,
-    Policy | None,
-    Policy | None,
-    Sequence[Sequence[Policy]],
-    Sequence[Sequence[Policy]],
-]
 # A case's policies, validated and compiled, keyed by the marshal bytes of all of them at once
 # (with the resource policy's kind, which the action decides). One marshal call and one lookup
 # replace a validation, a marshal call and a lookup per policy: the emulator and the benchmark
 # hand the same policies in again and again. Exact for the reason parse.py's cache is (marshal
 # takes only built-in types; equal bytes load back to equal data); the compiled values keep no
 # reference to the caller's (mutable) documents. Anything marshal refuses takes the long way.
-_LAYERS: dict[tuple[PolicyKind, bytes], _Layers] = {}
+_LAYERS: dict[tuple[str, bytes], Layers] = {}
 _LAYERS_LIMIT = 1024
 _LAYERS_LOCK = Lock()
 
 
-def _layers(case: Mapping[str, Any], resource_kind: PolicyKind) -> _Layers:
+def _layers(case: Mapping[str, Any], resource_kind: PolicyKind) -> Layers:
     get = case.get
     raw = (
         get("identity_policies"),
@@ -107,7 +91,8 @@ def _layers(case: Mapping[str, Any], resource_kind: PolicyKind) -> _Layers:
         get("rcps"),
     )
     try:
-        key = (resource_kind, marshal.dumps(raw))
+        # the kind's value: an Enum member hashes through a Python-level __hash__
+        key = (resource_kind._value_, marshal.dumps(raw))
     except ValueError:  # not built-in types only, or nested past marshal's limit
         return _compile_layers(raw, resource_kind)
     found = _LAYERS.get(key)
@@ -120,7 +105,7 @@ def _layers(case: Mapping[str, Any], resource_kind: PolicyKind) -> _Layers:
     return found
 
 
-def _compile_layers(raw: tuple[Any, ...], resource_kind: PolicyKind) -> _Layers:
+def _compile_layers(raw: tuple[Any, ...], resource_kind: PolicyKind) -> Layers:
     identity, boundary, session, resource, scps, rcps = raw
     return (
         _policy_list(identity, "$.identity_policies", PolicyKind.IDENTITY),
@@ -139,7 +124,10 @@ def clear_cache() -> None:
     clear_policy_cache()
 
 
-def _request(raw: Any) -> Request:
+def _request(raw: Any) -> tuple[tuple[str, str | None, str, str], object, object]:
+    """The request's fields, validated: ((principal, principal_arn, action, resource),
+    resource_account, context) as :func:`evaluate_fields` takes them (no :class:`Request` is
+    built: its frozen fields cost more to set than the rest of this check)."""
     if raw is None:
         raise PolicyError("$.request", "missing: a case needs a request")
     if not _is_mapping(raw):
@@ -150,18 +138,37 @@ def _request(raw: Any) -> Request:
                 raise PolicyError(f"$.request.{key}", f"unknown request key {show(key)}")
     get = raw.get
     principal, action, resource = get("principal"), get("action"), get("resource")
-    # ``type(x) is str`` first: the usual case without an isinstance call
-    for key, value in (("principal", principal), ("action", action), ("resource", resource)):
-        if (type(value) is not str and not isinstance(value, str)) or not value:
-            raise PolicyError(f"$.request.{key}", "required: a non-empty string")
     principal_arn, account = get("principal_arn"), get("resource_account")
-    for key, value in (("principal_arn", principal_arn), ("resource_account", account)):
-        if value is not None and not isinstance(value, str):
-            raise PolicyError(f"$.request.{key}", "must be a string")
+    # the usual case in one test, without a call to isinstance
+    if not (
+        type(principal) is str
+        and principal
+        and type(action) is str
+        and action
+        and type(resource) is str
+        and resource
+        and (principal_arn is None or type(principal_arn) is str)
+        and (account is None or type(account) is str)
+    ):
+        _check_strings(principal, action, resource, principal_arn, account)
     context = get("context") or {}
     if not _is_mapping(context):
         raise PolicyError("$.request.context", "must be an object of key -> string or list")
-    return Request(principal, action, resource, principal_arn, account, context)
+    return (principal, principal_arn, action, resource), account, context
+
+
+def _check_strings(*values: object) -> None:
+    """Raise for the first of the request's string fields that is not one (str subclasses
+    pass): principal, action and resource are required, principal_arn and resource_account
+    optional."""
+    for n, (key, value) in enumerate(zip(_STRING_FIELDS, values, strict=True)):
+        if n < 3 and (not isinstance(value, str) or not value):
+            raise PolicyError(f"$.request.{key}", "required: a non-empty string")
+        if value is not None and not isinstance(value, str):
+            raise PolicyError(f"$.request.{key}", "must be a string")
+
+
+_STRING_FIELDS = ("principal", "action", "resource", "principal_arn", "resource_account")
 
 
 def _policy(raw: Any, path: str, kind: PolicyKind) -> Policy:

@@ -14,19 +14,17 @@ from collections.abc import Sequence
 from crosstrack.iam.combine import LayerResult
 from crosstrack.iam.conditions import Context
 from crosstrack.iam.layers import Env, not_principal_grant, resource_applies
+from crosstrack.iam.members import ALLOW, DENY, GRANT_ANYONE, NOT_PRINCIPAL_BOUNDARY
 from crosstrack.iam.model import (
     Effect,
     Layer,
     Outcome,
     Policy,
-    Reason,
     Statement,
     StatementTrace,
 )
 from crosstrack.iam.principals import Grant
 from crosstrack.iam.variables import Template
-
-_DENY = Effect.DENY
 
 # (outcome, detail, grant when the statement applies)
 _Checked = tuple[Outcome, str | None, Grant | None]
@@ -41,8 +39,7 @@ def check_layer_traced(
 ) -> LayerResult:
     """Like :func:`crosstrack.iam.layers.check_layer`, recording every statement's outcome."""
     matched = env[6]
-    allows = denies = False
-    best: Grant | None = None
+    applied: list[tuple[Effect, Grant | None]] = []  # (effect, grant) of each that applies
     for i, policy in enumerate(policies):
         label = policy.name or names[i]
         reported = policy.matched_statements(layer, label)
@@ -53,13 +50,11 @@ def check_layer_traced(
             )
             if outcome is Outcome.APPLIES:
                 matched.append(reported[st.index])
-                if st.effect is _DENY:
-                    denies = True
-                else:
-                    allows = True
-                    if grant is not None and (best is None or grant > best):
-                        best = grant
-    return allows, denies, best
+                applied.append((st.effect, grant))
+    # The layer's result, derived from what applied (the hot path accumulates it as it goes)
+    allow_grants = [grant for effect, grant in applied if effect is ALLOW]
+    best = max((grant for grant in allow_grants if grant is not None), default=None)
+    return bool(allow_grants), len(allow_grants) < len(applied), best
 
 
 def statement_outcome(st: Statement, label: str, env: Env) -> _Checked:
@@ -88,9 +83,9 @@ def statement_outcome(st: Statement, label: str, env: Env) -> _Checked:
     if st.principals is not None:
         if st.not_principal:
             grant = not_principal_grant(st.principals, caller)
-            if grant is None and bounded and st.effect is _DENY:
+            if grant is None and bounded and st.effect is DENY:
                 forced = True
-                grant = Grant.ANYONE
+                grant = GRANT_ANYONE
                 details.append(
                     f"{caller.arn} is exempt by NotPrincipal, but a Deny with "
                     "NotPrincipal applies to every principal with a permissions boundary"
@@ -110,7 +105,7 @@ def statement_outcome(st: Statement, label: str, env: Env) -> _Checked:
             details.insert(0, f"{entry.operator} {entry.key}")
             return Outcome.CONDITION_FALSE, _join(details), None
     if forced:
-        notes.append((Reason.NOT_PRINCIPAL_BOUNDARY, label))
+        notes.append((NOT_PRINCIPAL_BOUNDARY, label))
     return Outcome.APPLIES, _join(details), grant
 
 
