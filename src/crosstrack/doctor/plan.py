@@ -15,17 +15,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from crosstrack.doctor import model
 from crosstrack.doctor.checks import ADDR
-from crosstrack.doctor.model import (
-    BucketState,
-    DoctorInputError,
-    FunctionState,
-    KeyState,
-    NamedPolicy,
-    RoleState,
-    ScheduleState,
-    State,
-)
 
 AFTER_APPLY = "known only after apply"
 Resources = dict[str, Mapping[str, Any]]
@@ -43,12 +34,12 @@ def load(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
         if not text.strip():
-            raise DoctorInputError(f"the plan {path} is empty")
+            raise model.DoctorInputError(f"the plan {path} is empty")
         loaded = json.loads(text)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise DoctorInputError(f"cannot read the plan {path}: {exc}") from None
+        raise model.DoctorInputError(f"cannot read the plan {path}: {exc}") from None
     if not isinstance(loaded, dict) or "planned_values" not in loaded:
-        raise DoctorInputError(
+        raise model.DoctorInputError(
             f"{path} is not `terraform show -json` of a saved plan (no planned_values): run "
             "`terraform plan -out=plan.tfplan && terraform show -json plan.tfplan > plan.json`"
         )
@@ -85,14 +76,14 @@ def _account(resources: Resources, module: str) -> str | None:
     return account if isinstance(account, str) else None
 
 
-def _role(resources: Resources, key: str, account: str | None, region: str) -> RoleState:
+def _role(resources: Resources, key: str, account: str | None, region: str) -> model.RoleState:
     address = ADDR[key]
     values = _values(resources, address) or {}
     name = values.get("name")
     arn = values.get("arn")
     if not isinstance(arn, str):
         arn = f"arn:aws:iam::{account}:role/{name}" if account and name else ""
-    role = RoleState(arn or f"arn:aws:iam::unknown:role/{name or key}", address)
+    role = model.RoleState(arn or f"arn:aws:iam::unknown:role/{name or key}", address)
     role.max_session_seconds = values.get("max_session_duration")
     trust = _json(values.get("assume_role_policy"))
     if trust is None:
@@ -105,7 +96,9 @@ def _role(resources: Resources, key: str, account: str | None, region: str) -> R
             if document is None:
                 role.unreadable["policies"] = f"{AFTER_APPLY} ({r['address']}.policy)"
             else:
-                role.inline.append(NamedPolicy(f"{name}/{v.get('name')}", document, r["address"]))
+                role.inline.append(
+                    model.NamedPolicy(f"{name}/{v.get('name')}", document, r["address"])
+                )
         if r.get("type") == "aws_iam_role_policy_attachment" and v.get("role") == name:
             role.unreadable["policies"] = (
                 f"the managed policy {v.get('policy_arn')} attached by {r['address']} is not "
@@ -118,13 +111,13 @@ def _role(resources: Resources, key: str, account: str | None, region: str) -> R
 
 
 def _storage(
-    resources: Resources, account_b: str, fn: FunctionState, flags: Mapping[str, str]
-) -> tuple[BucketState, KeyState | None]:
+    resources: Resources, account_b: str, fn: model.FunctionState, flags: Mapping[str, str]
+) -> tuple[model.BucketState, model.KeyState | None]:
     bucket_values = _values(resources, "module.target.aws_s3_bucket.log") or {}
     bucket_name = (
         flags.get("bucket") or bucket_values.get("bucket") or fn.environment.get("BUCKET_NAME")
     )
-    bucket = BucketState(str(bucket_name or "unknown-bucket"), account_b)
+    bucket = model.BucketState(str(bucket_name or "unknown-bucket"), account_b)
     if not bucket_name:
         bucket.unreadable["policy"] = f"{AFTER_APPLY} (the bucket's name: bucket_prefix)"
         bucket.unreadable["encryption"] = bucket.unreadable["policy"]
@@ -140,7 +133,7 @@ def _storage(
     key = None
     key_values = _values(resources, ADDR["key"])
     if key_values is not None:
-        key = KeyState(str(key_values.get("arn") or "the bucket's key"))
+        key = model.KeyState(str(key_values.get("arn") or "the bucket's key"))
         key.policy = _json(key_values.get("policy"))
         if key.policy is None:
             key.unreadable["policy"] = f"{AFTER_APPLY} ({ADDR['key']}.policy)"
@@ -148,7 +141,7 @@ def _storage(
     return bucket, key
 
 
-def collect_plan(path: Path, **flags: str) -> State:
+def collect_plan(path: Path, **flags: str) -> model.State:
     """The state a saved plan would leave behind (no network)."""
     plan = load(path)
     try:
@@ -156,25 +149,27 @@ def collect_plan(path: Path, **flags: str) -> State:
     except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
         # The readers below trust the documented JSON shape; a hand-edited or foreign file that
         # breaks it is unreadable input (exit 2), not a crash.
-        raise DoctorInputError(
+        raise model.DoctorInputError(
             f"{path}: not `terraform show -json` of infra/'s plan (unexpected {type(exc).__name__}"
             f": {exc})"
         ) from None
 
 
-def _collect(path: Path, plan: dict[str, Any], flags: Mapping[str, str]) -> State:
+def _collect(path: Path, plan: dict[str, Any], flags: Mapping[str, str]) -> model.State:
     resources = _resources(plan)
     fn_values = _values(resources, ADDR["function"])
     if fn_values is None:
-        raise DoctorInputError(f"{path}: the plan has no {ADDR['function']} (is it infra/'s?)")
+        raise model.DoctorInputError(
+            f"{path}: the plan has no {ADDR['function']} (is it infra/'s?)"
+        )
     variables = {k: (v or {}).get("value") for k, v in (plan.get("variables") or {}).items()}
     region = str(flags.get("region") or variables.get("region") or "us-east-1")
     account_a = _account(resources, "module.source")
     account_b = _account(resources, "module.target")
     if account_a is None or account_b is None:
-        raise DoctorInputError(f"{path}: the plan does not say which accounts it deploys to")
+        raise model.DoctorInputError(f"{path}: the plan does not say which accounts it deploys to")
     name = str(fn_values.get("function_name") or flags.get("function") or "")
-    fn = FunctionState(
+    fn = model.FunctionState(
         name, str(fn_values.get("arn") or f"arn:aws:lambda:{region}:{account_a}:function:{name}")
     )
     fn.role_arn = fn_values.get("role") if isinstance(fn_values.get("role"), str) else None
@@ -194,7 +189,7 @@ def _collect(path: Path, plan: dict[str, Any], flags: Mapping[str, str]) -> Stat
     if sched_values is not None:
         sname = str(sched_values.get("name") or name)
         target = (sched_values.get("target") or [{}])[0]
-        schedule = ScheduleState(
+        schedule = model.ScheduleState(
             sname,
             str(
                 sched_values.get("arn")
@@ -205,7 +200,7 @@ def _collect(path: Path, plan: dict[str, Any], flags: Mapping[str, str]) -> Stat
         )
         schedule_role = _role(resources, "schedule_role", account_a, region)
         schedule.role_arn = schedule.role_arn or schedule_role.arn
-    return State(
+    return model.State(
         source="plan",
         region=region,
         account_a=account_a,

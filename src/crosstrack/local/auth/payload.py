@@ -114,30 +114,22 @@ def _incomplete() -> PayloadError:
 
 
 def _chunk_signature(signing: ChunkSigning, previous: str, data: bytes) -> str:
-    to_sign = "\n".join(
-        [
-            "AWS4-HMAC-SHA256-PAYLOAD",
-            signing.amz_date,
-            signing.scope,
-            previous,
-            EMPTY_SHA256,
-            hashlib.sha256(data).hexdigest(),
-        ]
-    )
-    return hmac.new(signing.key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return _sign(signing, "AWS4-HMAC-SHA256-PAYLOAD", previous, EMPTY_SHA256, _sha256(data))
 
 
 def _trailer_signature(signing: ChunkSigning, previous: str, trailer: bytes) -> str:
-    to_sign = "\n".join(
-        [
-            "AWS4-HMAC-SHA256-TRAILER",
-            signing.amz_date,
-            signing.scope,
-            previous,
-            hashlib.sha256(trailer).hexdigest(),
-        ]
-    )
+    return _sign(signing, "AWS4-HMAC-SHA256-TRAILER", previous, _sha256(trailer))
+
+
+def _sign(signing: ChunkSigning, algorithm: str, previous: str, *hashes: str) -> str:
+    """A chunk's or trailer's signature: its string to sign chains the previous signature
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html)."""
+    to_sign = "\n".join([algorithm, signing.amz_date, signing.scope, previous, *hashes])
     return hmac.new(signing.key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _bad_signature() -> PayloadError:
