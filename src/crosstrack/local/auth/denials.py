@@ -118,6 +118,7 @@ class Problem(enum.Enum):
     PRESIGN_PARAMETERS = "invalid presigned URL parameters"
     ACCESS_DENIED = "access denied"
     UNSUPPORTED = "not supported by the local AWS"
+    MALFORMED_INPUT = "malformed input"  # answered by the caller with the service's own code
     SIGV2 = "signature version 2"
     SKEWED = "request time too skewed"
     TOO_LARGE = "request body too large"

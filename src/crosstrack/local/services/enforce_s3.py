@@ -82,7 +82,9 @@ def enforce(
         return
     needs = s3_rules.needs(found, headers)
     if isinstance(needs, str):
-        raise enforcer.refuse(wire, "s3", Problem.MALFORMED_AUTH, needs)
+        # S3's answer to a copy source it cannot read (API_CopyObject.html: InvalidArgument).
+        enforcer.reject(wire, Problem.MALFORMED_INPUT, needs)
+        raise denials.s3_error(400, "InvalidArgument", needs, wire.request_id)
     for need in needs:
         decide(enforcer, wire, caller, region=region, need=need, operation=found.operation)
 
@@ -158,9 +160,11 @@ def _delete_objects(
         allowed, _ = _ask(enforcer, wire, caller, region, need)
         if not allowed:
             denied.append(entry)
+    # moto always gets the body as decided, written afresh: its xmltodict reading of the
+    # client's own (a namespace prefix, odd whitespace) could differ, or crash.
+    wire.body_for_moto = s3_rules.without(request, denied)
     if denied:
         wire.delete_errors = s3_rules.denied_errors(denied)
-        wire.body_for_moto = s3_rules.without(request, denied)
         wire.nothing_for_moto = len(denied) == len(request.entries)
 
 

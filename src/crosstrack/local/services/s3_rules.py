@@ -15,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote, urlparse
 from xml.sax.saxutils import escape
 
 from crosstrack.local.accounts import PARTITION
@@ -108,19 +108,26 @@ def classify(
     return Classified("s3", route.operation, "rest-xml", params, unknown)
 
 
-def _copy_source(value: str) -> tuple[str, str, str | None] | None:
-    """(bucket, key, versionId) of an ``x-amz-copy-source`` header."""
-    path, _, query = value.partition("?")
-    path = unquote(path).lstrip("/")
-    bucket, _, key = path.partition("/")
+def _copy_source(value: str) -> tuple[str, str, str | None] | str:
+    """(bucket, key, versionId) of an ``x-amz-copy-source`` header, or why it is refused.
+
+    moto reads the header with ``urlparse`` (moto/s3/responses.py, CopyObject and
+    UploadPartCopy), which cuts a ``#fragment``, the last segment's ``;params`` and a
+    ``scheme://host`` prefix off the path, and takes the first of repeated ``versionId``s.
+    The header is ``bucket/key`` URL-encoded, with an optional ``?versionId=``
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html): anything moto
+    would read as something else is refused, so the source decided is the one moto copies.
+    """
+    parsed = urlparse(value)
+    if parsed.scheme or parsed.netloc or parsed.params or parsed.fragment or "#" in value:
+        return f"x-amz-copy-source {value[:200]!r} is not a URL-encoded bucket/key"
+    pairs = parse_qsl(parsed.query, keep_blank_values=True)
+    if [name for name, _ in pairs] not in ([], ["versionId"]) or any(not v for _, v in pairs):
+        return f"x-amz-copy-source {value[:200]!r}: only one versionId may follow the key"
+    bucket, _, key = unquote(parsed.path).lstrip("/").partition("/")
     if not bucket or not key:
-        return None
-    version = None
-    for pair in query.split("&"):
-        name, _, val = pair.partition("=")
-        if name == "versionId":
-            version = unquote(val)
-    return bucket, key, version
+        return "x-amz-copy-source must name a bucket and a key"
+    return bucket, key, pairs[0][1] if pairs else None
 
 
 def needs(  # noqa: PLR0912 - one branch per documented permission rule
@@ -137,8 +144,8 @@ def needs(  # noqa: PLR0912 - one branch per documented permission rule
     result: list[Need] = []
     if operation in ("CopyObject", "UploadPartCopy"):
         source = _copy_source(headers.get("x-amz-copy-source", ""))
-        if source is None:
-            return "x-amz-copy-source must name a bucket and a key"
+        if isinstance(source, str):
+            return source
         read = "s3:GetObjectVersion" if source[2] else "s3:GetObject"
         result.append(Need(read, source[0], source[1], note=f"{operation} source"))
     result.append(Need(f"s3:{name}", bucket, key))
@@ -185,9 +192,10 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def parse_delete(body: bytes) -> DeleteRequest | None:
+def parse_delete(body: bytes) -> DeleteRequest | None:  # noqa: PLR0911 - one per S3 rule
     """The keys of a DeleteObjects body, or ``None`` when S3 would answer MalformedXML
-    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html)."""
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html): an ``Object``
+    has one ``Key`` and at most one ``VersionId``, each plain text."""
     try:
         root = ET.fromstring(body)  # noqa: S314 - expat refuses entity expansion attacks
     except ET.ParseError:
@@ -200,6 +208,9 @@ def parse_delete(body: bytes) -> DeleteRequest | None:
             continue
         if _local(element.tag) != "Object":
             return None
+        names = [_local(child.tag) for child in element]
+        if len(set(names)) != len(names) or any(len(child) for child in element):
+            return None  # a repeated or structured member: which one would be deleted?
         fields = {_local(child.tag): child.text or "" for child in element}
         if not fields.get("Key"):
             return None
@@ -209,6 +220,10 @@ def parse_delete(body: bytes) -> DeleteRequest | None:
     return DeleteRequest(root, entries)
 
 
+# A CR in element text reaches an XML parser as LF unless written as a character reference.
+_TEXT_ENTITIES = {"\r": "&#13;"}
+
+
 def without(request: DeleteRequest, denied: list[DeleteEntry]) -> bytes:
     """The DeleteObjects body with the denied entries removed (moto deletes the rest),
     written afresh in S3's default namespace (moto reads the element names as they are)."""
@@ -216,12 +231,16 @@ def without(request: DeleteRequest, denied: list[DeleteEntry]) -> bytes:
     parts = ['<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">']
     for element in list(request.root):
         if _local(element.tag) == "Quiet":
-            parts.append(f"<Quiet>{escape(element.text or '')}</Quiet>")
+            parts.append(f"<Quiet>{escape(element.text or '', _TEXT_ENTITIES)}</Quiet>")
     for entry in request.entries:
         if id(entry.element) in refused:
             continue
-        version = f"<VersionId>{escape(entry.version_id)}</VersionId>" if entry.version_id else ""
-        parts.append(f"<Object><Key>{escape(entry.key)}</Key>{version}</Object>")
+        version = (
+            f"<VersionId>{escape(entry.version_id, _TEXT_ENTITIES)}</VersionId>"
+            if entry.version_id
+            else ""
+        )
+        parts.append(f"<Object><Key>{escape(entry.key, _TEXT_ENTITIES)}</Key>{version}</Object>")
     parts.append("</Delete>")
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + "".join(parts)).encode()
 
