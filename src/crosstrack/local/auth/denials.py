@@ -191,6 +191,11 @@ _TABLE: dict[tuple[Problem, Family], tuple[int, str, str | None]] = {
     (Problem.UNSUPPORTED, Family.JSON): (400, "UnknownOperationException", None),
     (Problem.UNSUPPORTED, Family.REST_JSON): (404, "UnknownOperationException", None),
     (Problem.UNSUPPORTED, Family.S3): (501, "NotImplemented", None),
+    # A body the service cannot deserialize (https://smithy.io/2.0/aws/protocols/).
+    (Problem.MALFORMED_INPUT, Family.QUERY): (400, "MalformedInput", None),
+    (Problem.MALFORMED_INPUT, Family.JSON): (400, "SerializationException", None),
+    (Problem.MALFORMED_INPUT, Family.REST_JSON): (400, "SerializationException", None),
+    (Problem.MALFORMED_INPUT, Family.S3): (400, "InvalidArgument", None),
     (Problem.SIGV2, Family.QUERY): (400, "InvalidAction", None),
     (Problem.SIGV2, Family.JSON): (400, "UnknownOperationException", None),
     (Problem.SIGV2, Family.REST_JSON): (404, "UnknownOperationException", None),

@@ -77,6 +77,11 @@ def enforce(
 ) -> None:
     check_region(enforcer, wire, region, found)
     headers = wire.header_map()
+    unchecked = s3_rules.unchecked_conditions(found.operation, headers)
+    if unchecked:
+        raise enforcer.unsupported(
+            wire, "s3", f"s3:{found.operation} with {', '.join(unchecked)} (moto ignores it)"
+        )
     if found.operation == "DeleteObjects":
         _delete_objects(enforcer, wire, caller, region, found)
         return
@@ -152,6 +157,11 @@ def _delete_objects(
     if request is None:
         enforcer.reject(wire, Problem.MALFORMED_AUTH, "DeleteObjects body: MalformedXML")
         raise denials.s3_error(400, "MalformedXML", s3_rules.MALFORMED_XML, wire.request_id)
+    conditional = sorted({name for entry in request.entries for name in entry.conditions})
+    if conditional:
+        raise enforcer.unsupported(
+            wire, "s3", f"s3:DeleteObjects with {', '.join(conditional)} (moto ignores them)"
+        )
     bucket = str(found.params["Bucket"])
     denied = []
     for entry in request.entries:

@@ -170,11 +170,36 @@ def needs(  # noqa: PLR0912 - one branch per documented permission rule
     return result
 
 
+# Conditional-request headers moto 5.2.x does not read (moto/s3/responses.py): run without
+# them, a write the client made conditional overwrites or deletes regardless. Refused rather
+# than run unconditionally (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-requests.html).
+# moto checks If-Match / If-None-Match: * on PutObject, If-Match on DeleteObject and
+# If-None-Match: * on CompleteMultipartUpload, so those pass.
+_UNCHECKED_CONDITIONS = {
+    "CopyObject": ("if-match", "if-none-match"),
+    "CompleteMultipartUpload": ("if-match",),
+    "DeleteObject": ("x-amz-if-match-last-modified-time", "x-amz-if-match-size"),
+    "AbortMultipartUpload": ("x-amz-if-match-initiated-time",),
+}
+_STAR_ONLY = ("PutObject", "CompleteMultipartUpload")  # If-None-Match: * is checked, an ETag not
+# DeleteObjects entries may carry these conditions (ObjectIdentifier); moto ignores them.
+_DELETE_CONDITIONS = ("ETag", "LastModifiedTime", "Size")
+
+
+def unchecked_conditions(operation: str, headers: Mapping[str, str]) -> list[str]:
+    """The conditional headers of an S3 request that moto would ignore."""
+    names = [h for h in _UNCHECKED_CONDITIONS.get(operation, ()) if h in headers]
+    if operation in _STAR_ONLY and headers.get("if-none-match", "*").strip() != "*":
+        names.append("if-none-match")
+    return [name.title() if name.startswith("if-") else name for name in names]
+
+
 @dataclass(frozen=True)
 class DeleteEntry:
     key: str
     version_id: str | None
     element: ET.Element
+    conditions: tuple[str, ...] = ()  # ETag, LastModifiedTime, Size: moto ignores them
 
 
 @dataclass(frozen=True)
@@ -214,7 +239,10 @@ def parse_delete(body: bytes) -> DeleteRequest | None:  # noqa: PLR0911 - one pe
         fields = {_local(child.tag): child.text or "" for child in element}
         if not fields.get("Key"):
             return None
-        entries.append(DeleteEntry(fields["Key"], fields.get("VersionId") or None, element))
+        conditions = tuple(name for name in _DELETE_CONDITIONS if name in fields)
+        entries.append(
+            DeleteEntry(fields["Key"], fields.get("VersionId") or None, element, conditions)
+        )
     if not entries or len(entries) > 1000:
         return None
     return DeleteRequest(root, entries)
