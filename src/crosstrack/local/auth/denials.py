@@ -118,6 +118,7 @@ class Problem(enum.Enum):
     PRESIGN_PARAMETERS = "invalid presigned URL parameters"
     ACCESS_DENIED = "access denied"
     UNSUPPORTED = "not supported by the local AWS"
+    MALFORMED_INPUT = "malformed input"  # answered by the caller with the service's own code
     SIGV2 = "signature version 2"
     SKEWED = "request time too skewed"
     TOO_LARGE = "request body too large"
@@ -190,6 +191,11 @@ _TABLE: dict[tuple[Problem, Family], tuple[int, str, str | None]] = {
     (Problem.UNSUPPORTED, Family.JSON): (400, "UnknownOperationException", None),
     (Problem.UNSUPPORTED, Family.REST_JSON): (404, "UnknownOperationException", None),
     (Problem.UNSUPPORTED, Family.S3): (501, "NotImplemented", None),
+    # A body the service cannot deserialize (https://smithy.io/2.0/aws/protocols/).
+    (Problem.MALFORMED_INPUT, Family.QUERY): (400, "MalformedInput", None),
+    (Problem.MALFORMED_INPUT, Family.JSON): (400, "SerializationException", None),
+    (Problem.MALFORMED_INPUT, Family.REST_JSON): (400, "SerializationException", None),
+    (Problem.MALFORMED_INPUT, Family.S3): (400, "InvalidArgument", None),
     (Problem.SIGV2, Family.QUERY): (400, "InvalidAction", None),
     (Problem.SIGV2, Family.JSON): (400, "UnknownOperationException", None),
     (Problem.SIGV2, Family.REST_JSON): (404, "UnknownOperationException", None),

@@ -303,6 +303,8 @@ class Enforcer:
         self, wire: WireRequest, service: str, headers: Mapping[str, str]
     ) -> operations.Classified:
         """The one served operation the request is, or the "not supported" refusal."""
+        if service != "s3" and (undecodable := selectors.undecodable(wire.body, headers)):
+            raise self.refuse(wire, service, Problem.MALFORMED_INPUT, undecodable)
         query = _query(wire.raw_query)
         repeated = selectors.repeated_keys(wire.raw_query)
         if repeated:

@@ -88,6 +88,19 @@ def selector_conflict(
     return None
 
 
+def undecodable(body: bytes, headers: Mapping[str, str]) -> str | None:
+    """Why moto could not decode a (non-S3) request body, else None: moto decodes every
+    body as UTF-8 (moto/core/responses.py ``setup_class``), and a UTF-16 JSON body was a
+    500. A gzip-encoded body is refused by :func:`selector_conflict` instead."""
+    if "gzip" in headers.get("content-encoding", "").lower():
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"the request body is not UTF-8 (byte {exc.start})"
+    return None
+
+
 # moto's BaseResponse.get_region_from_url reads the region from these, in this order, before
 # the signature's credential scope (moto/core/responses.py ``region_regex`` and
 # ``region_from_useragent_regex``).

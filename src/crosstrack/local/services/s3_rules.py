@@ -15,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote, urlparse
 from xml.sax.saxutils import escape
 
 from crosstrack.local.accounts import PARTITION
@@ -108,19 +108,26 @@ def classify(
     return Classified("s3", route.operation, "rest-xml", params, unknown)
 
 
-def _copy_source(value: str) -> tuple[str, str, str | None] | None:
-    """(bucket, key, versionId) of an ``x-amz-copy-source`` header."""
-    path, _, query = value.partition("?")
-    path = unquote(path).lstrip("/")
-    bucket, _, key = path.partition("/")
+def _copy_source(value: str) -> tuple[str, str, str | None] | str:
+    """(bucket, key, versionId) of an ``x-amz-copy-source`` header, or why it is refused.
+
+    moto reads the header with ``urlparse`` (moto/s3/responses.py, CopyObject and
+    UploadPartCopy), which cuts a ``#fragment``, the last segment's ``;params`` and a
+    ``scheme://host`` prefix off the path, and takes the first of repeated ``versionId``s.
+    The header is ``bucket/key`` URL-encoded, with an optional ``?versionId=``
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html): anything moto
+    would read as something else is refused, so the source decided is the one moto copies.
+    """
+    parsed = urlparse(value)
+    if parsed.scheme or parsed.netloc or parsed.params or parsed.fragment or "#" in value:
+        return f"x-amz-copy-source {value[:200]!r} is not a URL-encoded bucket/key"
+    pairs = parse_qsl(parsed.query, keep_blank_values=True)
+    if [name for name, _ in pairs] not in ([], ["versionId"]) or any(not v for _, v in pairs):
+        return f"x-amz-copy-source {value[:200]!r}: only one versionId may follow the key"
+    bucket, _, key = unquote(parsed.path).lstrip("/").partition("/")
     if not bucket or not key:
-        return None
-    version = None
-    for pair in query.split("&"):
-        name, _, val = pair.partition("=")
-        if name == "versionId":
-            version = unquote(val)
-    return bucket, key, version
+        return "x-amz-copy-source must name a bucket and a key"
+    return bucket, key, pairs[0][1] if pairs else None
 
 
 def needs(  # noqa: PLR0912 - one branch per documented permission rule
@@ -137,8 +144,8 @@ def needs(  # noqa: PLR0912 - one branch per documented permission rule
     result: list[Need] = []
     if operation in ("CopyObject", "UploadPartCopy"):
         source = _copy_source(headers.get("x-amz-copy-source", ""))
-        if source is None:
-            return "x-amz-copy-source must name a bucket and a key"
+        if isinstance(source, str):
+            return source
         read = "s3:GetObjectVersion" if source[2] else "s3:GetObject"
         result.append(Need(read, source[0], source[1], note=f"{operation} source"))
     result.append(Need(f"s3:{name}", bucket, key))
@@ -163,11 +170,36 @@ def needs(  # noqa: PLR0912 - one branch per documented permission rule
     return result
 
 
+# Conditional-request headers moto 5.2.x does not read (moto/s3/responses.py): run without
+# them, a write the client made conditional overwrites or deletes regardless. Refused rather
+# than run unconditionally (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-requests.html).
+# moto checks If-Match / If-None-Match: * on PutObject, If-Match on DeleteObject and
+# If-None-Match: * on CompleteMultipartUpload, so those pass.
+_UNCHECKED_CONDITIONS = {
+    "CopyObject": ("if-match", "if-none-match"),
+    "CompleteMultipartUpload": ("if-match",),
+    "DeleteObject": ("x-amz-if-match-last-modified-time", "x-amz-if-match-size"),
+    "AbortMultipartUpload": ("x-amz-if-match-initiated-time",),
+}
+_STAR_ONLY = ("PutObject", "CompleteMultipartUpload")  # If-None-Match: * is checked, an ETag not
+# DeleteObjects entries may carry these conditions (ObjectIdentifier); moto ignores them.
+_DELETE_CONDITIONS = ("ETag", "LastModifiedTime", "Size")
+
+
+def unchecked_conditions(operation: str, headers: Mapping[str, str]) -> list[str]:
+    """The conditional headers of an S3 request that moto would ignore."""
+    names = [h for h in _UNCHECKED_CONDITIONS.get(operation, ()) if h in headers]
+    if operation in _STAR_ONLY and headers.get("if-none-match", "*").strip() != "*":
+        names.append("if-none-match")
+    return [name.title() if name.startswith("if-") else name for name in names]
+
+
 @dataclass(frozen=True)
 class DeleteEntry:
     key: str
     version_id: str | None
     element: ET.Element
+    conditions: tuple[str, ...] = ()  # ETag, LastModifiedTime, Size: moto ignores them
 
 
 @dataclass(frozen=True)
@@ -185,9 +217,10 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def parse_delete(body: bytes) -> DeleteRequest | None:
+def parse_delete(body: bytes) -> DeleteRequest | None:  # noqa: PLR0911 - one per S3 rule
     """The keys of a DeleteObjects body, or ``None`` when S3 would answer MalformedXML
-    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html)."""
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html): an ``Object``
+    has one ``Key`` and at most one ``VersionId``, each plain text."""
     try:
         root = ET.fromstring(body)  # noqa: S314 - expat refuses entity expansion attacks
     except ET.ParseError:
@@ -200,13 +233,23 @@ def parse_delete(body: bytes) -> DeleteRequest | None:
             continue
         if _local(element.tag) != "Object":
             return None
+        names = [_local(child.tag) for child in element]
+        if len(set(names)) != len(names) or any(len(child) for child in element):
+            return None  # a repeated or structured member: which one would be deleted?
         fields = {_local(child.tag): child.text or "" for child in element}
         if not fields.get("Key"):
             return None
-        entries.append(DeleteEntry(fields["Key"], fields.get("VersionId") or None, element))
+        conditions = tuple(name for name in _DELETE_CONDITIONS if name in fields)
+        entries.append(
+            DeleteEntry(fields["Key"], fields.get("VersionId") or None, element, conditions)
+        )
     if not entries or len(entries) > 1000:
         return None
     return DeleteRequest(root, entries)
+
+
+# A CR in element text reaches an XML parser as LF unless written as a character reference.
+_TEXT_ENTITIES = {"\r": "&#13;"}
 
 
 def without(request: DeleteRequest, denied: list[DeleteEntry]) -> bytes:
@@ -216,12 +259,16 @@ def without(request: DeleteRequest, denied: list[DeleteEntry]) -> bytes:
     parts = ['<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">']
     for element in list(request.root):
         if _local(element.tag) == "Quiet":
-            parts.append(f"<Quiet>{escape(element.text or '')}</Quiet>")
+            parts.append(f"<Quiet>{escape(element.text or '', _TEXT_ENTITIES)}</Quiet>")
     for entry in request.entries:
         if id(entry.element) in refused:
             continue
-        version = f"<VersionId>{escape(entry.version_id)}</VersionId>" if entry.version_id else ""
-        parts.append(f"<Object><Key>{escape(entry.key)}</Key>{version}</Object>")
+        version = (
+            f"<VersionId>{escape(entry.version_id, _TEXT_ENTITIES)}</VersionId>"
+            if entry.version_id
+            else ""
+        )
+        parts.append(f"<Object><Key>{escape(entry.key, _TEXT_ENTITIES)}</Key>{version}</Object>")
     parts.append("</Delete>")
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + "".join(parts)).encode()
 

@@ -75,6 +75,7 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 # A chunk-size line (with its extension: aws-chunked signatures are ~80 bytes), and all the
 # trailer lines after the last chunk, are at most this long.
 _MAX_CHUNK_LINE = 4096
+_MAX_HEADER_BYTES = 64 * 1024
 _MAX_TRAILERS = 16384
 
 
@@ -154,8 +155,32 @@ def _body_settled(rfile: Any) -> bool:  # noqa: PLR0911 - one answer per stream 
     return True
 
 
+class _OneContentLength(dict[bytes, bytes]):
+    """cheroot's header dict, refusing a second ``Content-Length`` (cheroot kept the last:
+    ``0`` then ``30`` waited for 30 bytes). RFC 9112 §6.3: differing values are an
+    unrecoverable error. cheroot answers the ValueError with 400 and closes."""
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        if key == b"Content-Length" and key in self:
+            raise ValueError("Repeated Content-Length header.")
+        super().__setitem__(key, value)
+
+
 class _Request(cheroot_server.HTTPRequest):
     header_reader = _HeaderReader()
+
+    def read_request_headers(self) -> bool:
+        self.inheaders = _OneContentLength()
+        if not super().read_request_headers():  # type: ignore[no-untyped-call]
+            return False
+        if b"Transfer-Encoding" in self.inheaders and b"Content-Length" in self.inheaders:
+            # RFC 9112 §6.3: both framings at once "ought to be handled as an error" (a
+            # smuggling attempt), and the connection MUST be closed after the answer:
+            # cheroot followed the chunked one and served what came after as a new request.
+            self.close_connection = True
+            self.simple_response("400 Bad Request", "Both Content-Length and Transfer-Encoding.")
+            return False
+        return True
 
     def send_headers(self) -> None:
         # cheroot itself drains an unread Content-Length body (when the connection is kept)
@@ -212,6 +237,9 @@ class _Gateway(wsgi.Gateway_10):
 class _Server(wsgi.Server):
     ConnectionClass = _Connection
     keep_alive_conn_limit = _KEEP_ALIVE_CONNECTIONS
+    # The request line and headers together (cheroot: no limit; a 200 KiB header was read
+    # whole). S3 allows 8 KB of PUT headers; presigned URLs and Terraform stay far below.
+    max_request_header_size = _MAX_HEADER_BYTES
 
     def __init__(self, port: int, app: WsgiApp, name: str) -> None:
         super().__init__(
