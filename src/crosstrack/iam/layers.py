@@ -25,7 +25,7 @@ from crosstrack.iam.members import DENY, GRANT_ANYONE, NOT_PRINCIPAL_BOUNDARY, V
 from crosstrack.iam.model import Layer, MatchedStatement, Note, PlanEntry, Policy
 from crosstrack.iam.principals import Caller, Grant, PrincipalSet
 from crosstrack.iam.variables import Template, UnresolvedVariable
-from crosstrack.iam.wildcards import Matcher, compile_arn
+from crosstrack.iam.wildcards import Matcher, compile_resource
 
 #: What every layer of one evaluation is checked against, as one tuple (cheap to pass around):
 #: (lower-cased action, action, resource, caller, context, template hits, matched, bounded,
@@ -213,6 +213,6 @@ def template_hit(
         notes.append((VARIABLE_NO_VALUE, exc.name))
         hits[id(template)] = None
         return None
-    # compile_arn caches by pattern text, so each resolved pattern is compiled once.
-    hit = hits[id(template)] = compile_arn(pattern)(resource)
+    # compile_resource caches by pattern text, so each resolved pattern is compiled once.
+    hit = hits[id(template)] = compile_resource(pattern)(resource)
     return hit

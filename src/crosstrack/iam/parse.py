@@ -27,7 +27,7 @@ from crosstrack.iam.errors import PolicyError, show
 from crosstrack.iam.model import Effect, Policy, PolicyKind, Statement
 from crosstrack.iam.principals import PrincipalSet, compile_principal
 from crosstrack.iam.variables import Template, parse_template
-from crosstrack.iam.wildcards import compile_action_set, compile_arn_set
+from crosstrack.iam.wildcards import compile_action_set, compile_resource_set
 
 # Version 2012-10-17 brought policy variables; older documents (and those without a Version)
 # treat ${...} as literal text (reference_policies_elements_version.html).
@@ -221,7 +221,7 @@ def _statement(item: Any, index: int, path: str, kind: PolicyKind, *, variables:
         actions=compile_action_set(actions),
         not_action=action_key == "NotAction",
         resources=resources,
-        resource_matcher=compile_arn_set(patterns) if patterns else _no_resource,
+        resource_matcher=compile_resource_set(patterns) if patterns else _no_resource,
         resource_templates=tuple(r for r in resources or () if isinstance(r, Template)),
         not_resource=resource_key == "NotResource",
         principals=principals,

@@ -10,6 +10,11 @@ metacharacters included (``+`` in S3 keys, ``.``, ``(``), is literal. Two flavou
   so ``*`` stays inside one of the first five components, while the sixth (the resource part,
   which may itself hold ``:`` and ``/``) lets ``*`` cross ``/`` and ``:``
   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
+  In ``Resource``/``NotResource`` one more rule of that page holds: "If the * wildcard is the
+  last character of a resource ARN segment, it can expand to match beyond the colon
+  boundaries" (``arn:aws:lambda:*:function:f`` matches every region *and* account), while a
+  ``*`` with text after it in its segment stays in it; ``ArnLike`` keeps the condition
+  operators page's "each of the six colon-delimited components ... is checked separately".
 
 Why no regular expressions: a signed caller picks the resource (an S3 key), and a backtracking
 regex for ``a*a*a*…b`` takes time exponential in the number of stars (issue 9: 20 stars against
@@ -27,6 +32,7 @@ Policy variables may expand to text holding ``*`` or ``?`` that must stay litera
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from functools import lru_cache, partial
 
@@ -199,6 +205,54 @@ def _arn(pattern: str) -> Matcher:
     return partial(_arn_match, tuple(_glob(p) for p in parts[:5]), _glob(parts[5]))
 
 
+def _free_resource(pattern: str) -> Matcher | None:
+    """The Resource matcher of a pattern where a ``*`` ends one of the first five segments
+    (and may so "expand to match beyond the colon boundaries"), or None when none does."""
+    parts = pattern.split(":", 5)
+    if len(parts) < 6 or not any(p.endswith("*") for p in parts[:5]):
+        return None
+    segments = tuple(
+        (p.endswith("*"), _glob(p) if not p.endswith("*") else _glob(p[:-1] + "*"))
+        for p in parts[:5]
+    )
+    return partial(_free_match, segments, _glob(parts[5]))
+
+
+def _free_match(segments: tuple[tuple[bool, Matcher], ...], rest: Matcher, value: str) -> bool:
+    """Segments matched left to right; after a segment ending in a free ``*`` the next one may
+    start after any later ``:``. Each (segment, start) is tried at most once, and after a free
+    ``*`` the colons already tried are never tried again (a later start can reach only a
+    subset of them), so the cost stays O(segments x colons x len(value)) whatever the pattern
+    (the reason this is not a backtracking regex: see the module's docstring)."""
+    colons = [i for i, ch in enumerate(value) if ch == ":"]
+    failed: set[tuple[int, int]] = set()
+    # per free segment: the index in ``colons`` from which every later start already failed
+    tried_from = [len(colons)] * len(segments)
+
+    def match(k: int, pos: int) -> bool:
+        if k == len(segments):
+            return rest(value[pos:])
+        if (k, pos) in failed:
+            return False
+        free, glob = segments[k]
+        end = value.find(":", pos)
+        # The segment's text up to the next ':' (a free * may then absorb more, ':' included).
+        if end >= 0 and glob(value[pos:end]):
+            if not free:
+                if match(k + 1, end + 1):
+                    return True
+            else:
+                first = bisect_left(colons, end)
+                for i in range(first, tried_from[k]):
+                    if match(k + 1, colons[i] + 1):
+                        return True
+                tried_from[k] = min(tried_from[k], first)
+        failed.add((k, pos))
+        return False
+
+    return match(0, 0)
+
+
 def _is_prefix(pattern: str, *, arn: bool) -> bool:
     """Whether ``pattern`` is literal text then one final ``*`` (a ``startswith`` test)."""
     if not pattern.endswith("*") or has_wildcard(pattern[:-1]):
@@ -282,5 +336,21 @@ def compile_action_set(patterns: tuple[str, ...]) -> Matcher:
 
 
 def compile_arn_set(patterns: tuple[str, ...]) -> Matcher:
-    """One predicate for "the ARN matches any of ``patterns``"."""
+    """One predicate for "the ARN matches any of ``patterns``" (``ArnLike``/``ArnEquals``)."""
     return _set(patterns, _arn, arn=True)
+
+
+def _resource(pattern: str) -> Matcher:
+    return _free_resource(pattern) or _arn(pattern)
+
+
+@lru_cache(maxsize=8192)
+def compile_resource(pattern: str) -> Matcher:
+    """A predicate for one ``Resource``/``NotResource`` entry (cached): an ARN glob whose
+    segment-ending ``*`` may cross ``:``."""
+    return _resource(pattern)
+
+
+def compile_resource_set(patterns: tuple[str, ...]) -> Matcher:
+    """One predicate for "the resource matches any of these Resource entries"."""
+    return _set(patterns, _resource, arn=True)

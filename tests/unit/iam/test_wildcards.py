@@ -6,6 +6,8 @@ obviously right, and independent of the engine's segment-and-find algorithm.
 
 from __future__ import annotations
 
+import re
+import time
 from functools import cache
 
 from hypothesis import given, settings
@@ -20,6 +22,7 @@ from crosstrack.iam.wildcards import (
     compile_arn_set,
     compile_glob,
     compile_glob_set,
+    compile_resource,
 )
 
 MANY = settings(max_examples=400, deadline=None)
@@ -187,3 +190,60 @@ def test_many_stars_against_a_long_key_answer_correctly() -> None:
     assert simulate(case)["decision"] == "implicitDeny"
     case["request"]["resource"] = key + "b"
     assert simulate(case)["decision"] == "allowed"
+
+
+def resource_reference(pattern: str, value: str) -> bool:
+    """The Resource page's rule as a regular expression (small inputs only): in the first five
+    segments ``?`` and a ``*`` followed by more text stay inside the segment, a ``*`` ending a
+    segment may "expand to match beyond the colon boundaries"; in the resource part both
+    cross everything."""
+    if pattern == "*":
+        return True
+    parts = pattern.split(":", 5)
+    out = []
+    for n, part in enumerate(parts):
+        last = n == len(parts) - 1 and len(parts) == 6
+        pieces = []
+        for i, ch in enumerate(part):
+            if ch == "*":
+                pieces.append(".*" if last or i == len(part) - 1 else "[^:]*")
+            elif ch == "?":
+                pieces.append("." if last else "[^:]")
+            else:
+                literal = {LITERAL_STAR: "*", LITERAL_QMARK: "?"}.get(ch, ch)
+                pieces.append(re.escape(literal))
+        out.append("".join(pieces))
+    return re.fullmatch(":".join(out), value, re.DOTALL) is not None
+
+
+SEGMENT = st.text(alphabet="ab*?:/", max_size=5)
+
+
+@MANY
+@given(
+    st.lists(st.text(alphabet="ab*?/", max_size=4), min_size=5, max_size=5),
+    SEGMENT,
+    st.text(alphabet="ab:/", max_size=16),
+)
+def test_resource_globs_agree_with_the_resource_page(
+    head: list[str], resource: str, value: str
+) -> None:
+    pattern = ":".join([*head, resource])
+    value = "arn:" + value if head[0] == "arn" else value
+    assert compile_resource(pattern)(value) is resource_reference(pattern, value), (pattern, value)
+
+
+def test_a_segment_ending_star_crosses_colons_in_resources_only() -> None:
+    function = "arn:aws:lambda:us-east-1:111122223333:function:f"
+    assert compile_resource("arn:aws:lambda:*:function:f")(function)
+    assert not compile_arn("arn:aws:lambda:*:function:f")(function)  # ArnLike: per component
+    assert not compile_resource("arn:aws:sqs:us-*-2:1:q")("arn:aws:sqs:us-x:y-2:1:q")
+
+
+def test_segment_ending_stars_stay_fast_on_hostile_values() -> None:
+    # every free * could restart the next segment after any ':': each start is tried once
+    value = "arn:a" + ":" * 1024 + "b"
+    started = time.perf_counter()
+    assert not compile_resource("arn:*:*:*:*:zz")(value)
+    assert not compile_resource("arn:a*:s3:*:*:*a*a*a*a*b")(value)
+    assert time.perf_counter() - started < 0.2
