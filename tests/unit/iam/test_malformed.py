@@ -107,6 +107,22 @@ MALFORMED = [
         "malformed ARN",
     ),
     (
+        # "You can't use a wildcard in the service segment that identifies the AWS product."
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html)
+        "wildcard in the service segment",
+        _doc(Resource=["arn:aws:s3:::b/*", "arn:aws:s*:::b/*"]),
+        "identity",
+        "$.Statement[0].Resource[1]",
+        "no wildcard in the service segment",
+    ),
+    (
+        "? in the service segment of a NotResource",
+        _doc(Resource=None, NotResource="arn:aws:sq?:us-east-1:111122223333:q"),
+        "identity",
+        "$.Statement[0].NotResource",
+        "no wildcard in the service segment",
+    ),
+    (
         "not an ARN",
         _doc(Resource="bucket/key"),
         "identity",
