@@ -261,6 +261,12 @@ def _resources(
     compiled: list[str | Template] = []
     for i, resource in enumerate(_strings(item[key], f"{path}.{key}", key)):
         where = _where(item, path, key, i)
+        if resource != "*" and (not resource.startswith("arn:") or resource.count(":") < 5):
+            raise PolicyError(
+                where,
+                f"malformed ARN {show(resource)} "
+                "(expected arn:partition:service:region:account:resource or *)",
+            )
         service = resource.split(":", 3)[2] if resource != "*" else ""
         if "*" in service or "?" in service:
             # "You can't use a wildcard in the service segment that identifies the AWS
