@@ -150,6 +150,11 @@ class RecordingApp:
             # URL has no key header at all): it must be the admitted caller's, never the
             # client's.
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = str(wire.caller_arn).split(":")[4]
+            if getattr(wire.admitted, "service", "") == "s3" and "\n" in environ["PATH_INFO"]:
+                # moto routes on the decoded path with patterns whose "." stops at a newline
+                # (a key "a\nb" was a 404), and reads the key itself from RAW_URI (the raw
+                # path, unquoted): route on the escaped newline, serve the same key.
+                environ["PATH_INFO"] = environ["PATH_INFO"].replace("\n", "%0A")
             if wire.body_for_moto is not None:
                 environ["wsgi.input"] = io.BytesIO(wire.body_for_moto)
                 environ["CONTENT_LENGTH"] = str(len(wire.body_for_moto))
