@@ -283,6 +283,14 @@ def _principals(
     item: Mapping[str, Any], path: str, kind: PolicyKind
 ) -> tuple[str | None, PrincipalSet | None]:
     key = _one_of(item, "Principal", "NotPrincipal", path)
+    if key == "NotPrincipal" and kind is PolicyKind.TRUST:
+        # "You cannot use the NotPrincipal element in an IAM identity-based policy nor in an
+        # IAM role trust policy." (reference_policies_elements_notprincipal.html)
+        raise PolicyError(f"{path}.{key}", "NotPrincipal is not allowed in a role trust policy")
+    if key == "NotPrincipal" and kind in _WITH_PRINCIPAL and item.get("Effect") != "Deny":
+        # 'NotPrincipal must be used with "Effect":"Deny". Using it with "Effect":"Allow" is
+        # not supported.' (reference_policies_elements_notprincipal.html)
+        raise PolicyError(f"{path}.{key}", 'NotPrincipal must be used with "Effect": "Deny"')
     if kind not in _WITH_PRINCIPAL:
         if key is not None:
             raise PolicyError(

@@ -9,6 +9,10 @@ Each file names the AWS page its rows transcribe (``source``). Row kinds:
 * ``element``: Action/NotAction/Resource/NotResource patterns and a value; ``expect`` says
   whether the statement applies.
 
+An ``expect`` object holding ``error`` says the case is an invalid policy: ``simulate`` and the
+traced path both raise ``PolicyError`` whose message holds that text (and whose JSON path is
+``path``, when given).
+
 An ``expect`` object may also hold ``explanation_contains`` (text of the one-sentence
 explanation) and ``trace_contains`` (text of one ``--explain`` line). In a table with
 ``"every_row_quotes": true`` each row quotes the sentence of the AWS page it implements
@@ -25,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from crosstrack.iam import decide, simulate, trace_lines
+from crosstrack.iam import PolicyError, decide, simulate, trace_lines
 
 DATA = Path(__file__).parent / "data"
 USER = "arn:aws:iam::111122223333:user/alice"
@@ -103,10 +107,18 @@ def test_rows_that_must_quote_the_guide_do() -> None:
 @pytest.mark.parametrize(("table", "row"), _load())
 def test_table_row(table: dict[str, Any], row: dict[str, Any]) -> None:
     case = _case(table, row)
+    expect = row["expect"]
+    if isinstance(expect, dict) and "error" in expect:
+        for run in (simulate, lambda c: decide(c, trace=True)):
+            with pytest.raises(PolicyError) as caught:
+                run(case)
+            assert expect["error"] in str(caught.value), str(caught.value)
+            if "path" in expect:
+                assert caught.value.path == expect["path"], caught.value.path
+        return
     result = simulate(case)
     traced = decide(case, trace=True)
     assert traced.as_dict() == result, "the traced path must decide as the hot path does"
-    expect = row["expect"]
     if isinstance(expect, bool):
         assert (result["decision"] == "allowed") is expect, result
         if not expect:

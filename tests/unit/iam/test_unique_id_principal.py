@@ -71,13 +71,26 @@ def test_the_other_principals_of_the_element_still_count() -> None:
 
 def test_not_principal_with_a_unique_id_exempts_nobody() -> None:
     # The deleted role's ID is not the caller: a Deny with NotPrincipal applies to it.
-    result = simulate(
-        _assume(
-            _trust("Allow", {"AWS": "111122223333"}),
-            _trust("Deny", {"AWS": DELETED_ROLE}, "NotPrincipal"),
-        )
-    )
-    assert result["decision"] == "explicitDeny"
+    # (NotPrincipal is valid only in a resource-based policy other than a trust policy, with
+    # Deny: reference_policies_elements_notprincipal.html.)
+    allow_get = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+    deny_others = {
+        "Effect": "Deny",
+        "NotPrincipal": {"AWS": DELETED_ROLE},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::b/*",
+    }
+    case = {
+        "request": {
+            "principal": SESSION,
+            "action": "s3:GetObject",
+            "resource": "arn:aws:s3:::b/k",
+            "resource_account": "111122223333",
+        },
+        "identity_policies": [{"Version": V, "Statement": [allow_get]}],
+        "resource_policy": {"Version": V, "Statement": [deny_others]},
+    }
+    assert simulate(case)["decision"] == "explicitDeny"
 
 
 @pytest.mark.parametrize(
