@@ -14,7 +14,6 @@ import json
 import ssl
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,107 +21,22 @@ import botocore.auth
 import botocore.session
 import pytest
 import urllib3
-from botocore.awsrequest import AWSRequest
-from botocore.config import Config
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from tests.local_helpers import BUCKET, KEY, ORIGINAL, World, closed_world
 
 from crosstrack.local import LocalAWS
 from crosstrack.local.transport.server import MAX_BODY_BYTES
-
-BUCKET = "iss-reporting-closed-world"
-KEY = "iss_position.txt"
-ORIGINAL = b"ISS Location Logs\n"
-
-
-@dataclass
-class World:
-    aws: LocalAWS
-    keys: dict[str, Credentials]
-    session: Any
-
-    def client(self, who: str, service: str, **config: Any) -> Any:
-        creds = self.keys[who]
-        return self.session.create_client(
-            service,
-            region_name="us-east-1",
-            aws_access_key_id=creds.access_key,
-            aws_secret_access_key=creds.secret_key,
-            endpoint_url=self.aws.endpoint,
-            verify=str(self.aws.ca_bundle),
-            config=Config(
-                s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}, **config
-            ),
-        )
-
-    def send(
-        self,
-        who: str,
-        method: str,
-        path: str,
-        *,
-        body: bytes = b"",
-        headers: dict[str, str] | None = None,
-        body_on_wire: bytes | None = None,
-        declared: str | None = None,
-    ) -> urllib3.BaseHTTPResponse:
-        """A request signed by botocore's S3 signer, sent as is (``body_on_wire`` replaces
-        the signed body after signing; ``declared`` is the x-amz-content-sha256 signed)."""
-        request = AWSRequest(
-            method=method, url=f"{self.aws.endpoint}{path}", data=body, headers=headers or {}
-        )
-
-        class Signer(botocore.auth.S3SigV4Auth):
-            def payload(self, request: AWSRequest) -> str:
-                return declared or str(super().payload(request))
-
-        Signer(self.keys[who], "s3", "us-east-1").add_auth(request)
-        prepared = request.prepare()
-        pool = urllib3.PoolManager(ca_certs=str(self.aws.ca_bundle))
-        return pool.request(
-            method,
-            prepared.url,
-            body=body if body_on_wire is None else body_on_wire,
-            headers=dict(prepared.headers),
-            retries=False,
-        )
-
-    def object(self) -> bytes:
-        s3 = self.client("operator", "s3")
-        return bytes(s3.get_object(Bucket=BUCKET, Key=KEY)["Body"].read())
-
-    def audit(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.aws.audit_log.read_text().splitlines()]
-
-
-def _user(world: World, name: str, statement: dict[str, Any]) -> None:
-    iam = world.client("operator", "iam")
-    iam.create_user(UserName=name)
-    iam.put_user_policy(
-        UserName=name,
-        PolicyName="only",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
-    )
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    world.keys[name] = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with LocalAWS(tmp_path_factory.mktemp("closed-world")) as aws:
-        operator = Credentials(aws.operator.access_key_id, aws.operator.secret_access_key)
-        world = World(aws, {"operator": operator}, botocore.session.get_session())
-        s3 = world.client("operator", "s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        s3.put_object(Bucket=BUCKET, Key=KEY, Body=ORIGINAL)
-        _user(
-            world,
+        world = closed_world(aws, versioned=True)
+        world.add_user(
             "lister",
             {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"},
         )
-        _user(
-            world,
+        world.add_user(
             "deleter",
             {
                 "Effect": "Allow",

@@ -20,8 +20,7 @@ import botocore.session
 import pytest
 import urllib3
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-from tests.integration.test_closed_world import BUCKET, KEY, ORIGINAL, World, _user
+from tests.local_helpers import BUCKET, KEY, ORIGINAL, World, closed_world
 
 from crosstrack.local import LocalAWS
 
@@ -33,13 +32,8 @@ _FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with LocalAWS(tmp_path_factory.mktemp("hostile")) as aws:
-        operator = Credentials(aws.operator.access_key_id, aws.operator.secret_access_key)
-        world = World(aws, {"operator": operator}, botocore.session.get_session())
-        s3 = world.client("operator", "s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_object(Bucket=BUCKET, Key=KEY, Body=ORIGINAL)
-        _user(
-            world,
+        world = closed_world(aws)
+        world.add_user(
             READER,
             {
                 "Effect": "Allow",
@@ -251,8 +245,7 @@ def test_a_bad_chunk_size_is_a_400_not_a_crash(world: World, size: bytes) -> Non
 def test_a_repeated_s3_query_parameter_cannot_widen_a_prefix_condition(world: World) -> None:
     # moto lists the first prefix, the condition saw the last: refused, as ambiguous.
     world.client("operator", "s3").put_object(Bucket=BUCKET, Key="home/bob/secret.txt", Body=b"b")
-    _user(
-        world,
+    world.add_user(
         "alice",
         {
             "Effect": "Allow",

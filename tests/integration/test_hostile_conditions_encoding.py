@@ -23,9 +23,8 @@ import botocore.session
 import pytest
 import urllib3
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from tests.integration.test_closed_world import World, _user
+from tests.local_helpers import World, make_bucket
 
 from crosstrack.local import LocalAWS
 
@@ -35,10 +34,9 @@ BUCKET = "conditions-bucket"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with LocalAWS(tmp_path_factory.mktemp("conditions")) as aws:
-        operator = Credentials(aws.operator.access_key_id, aws.operator.secret_access_key)
-        world = World(aws, {"operator": operator}, botocore.session.get_session())
-        world.client("operator", "s3").create_bucket(Bucket=BUCKET)
-        _user(world, "lister", {"Effect": "Allow", "Action": "kms:ListKeys", "Resource": "*"})
+        world = World.of(aws)
+        make_bucket(aws, BUCKET)
+        world.add_user("lister", {"Effect": "Allow", "Action": "kms:ListKeys", "Resource": "*"})
         yield world
 
 

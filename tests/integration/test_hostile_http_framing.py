@@ -43,13 +43,16 @@ def _statuses(received: bytes) -> list[bytes]:
     return re.findall(rb"HTTP/1\.1 \d{3}[^\r]*", received)
 
 
+def _start(port: int, request_line: str) -> bytes:
+    """``request_line`` and the Host field: how every request below begins."""
+    return f"{request_line}\r\nHost: 127.0.0.1:{port}\r\n".encode()
+
+
 def test_content_length_with_transfer_encoding_is_refused_and_closed(port: int) -> None:
-    host = f"Host: 127.0.0.1:{port}\r\n".encode()
-    smuggled = b"GET /moto-api/data.json HTTP/1.1\r\n" + host + b"\r\n"
+    smuggled = _start(port, "GET /moto-api/data.json HTTP/1.1") + b"\r\n"
     received = _exchange(
         port,
-        b"POST / HTTP/1.1\r\n"
-        + host
+        _start(port, "POST / HTTP/1.1")
         + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
         + smuggled,
     )
@@ -59,9 +62,7 @@ def test_content_length_with_transfer_encoding_is_refused_and_closed(port: int) 
 
 def test_differing_content_lengths_are_refused_at_once(port: int) -> None:
     received = _exchange(
-        port,
-        f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
-        + b"Content-Length: 0\r\nContent-Length: 30\r\n\r\n",
+        port, _start(port, "POST / HTTP/1.1") + b"Content-Length: 0\r\nContent-Length: 30\r\n\r\n"
     )
     assert _statuses(received) == [b"HTTP/1.1 400 Bad Request"], received
     assert not received.endswith(b"<still open>")
@@ -69,17 +70,14 @@ def test_differing_content_lengths_are_refused_at_once(port: int) -> None:
 
 def test_an_oversized_header_section_is_refused(port: int) -> None:
     received = _exchange(
-        port,
-        f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Big: ".encode()
-        + b"a" * (200 * 1024)
-        + b"\r\n\r\n",
+        port, _start(port, "GET / HTTP/1.1") + b"X-Big: " + b"a" * (200 * 1024) + b"\r\n\r\n"
     )
     assert _statuses(received) == [b"HTTP/1.1 413 Request Entity Too Large"], received[:200]
 
 
 def test_pipelined_requests_are_still_answered_in_order(port: int) -> None:
-    one = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
-    last = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
+    one = _start(port, "GET / HTTP/1.1") + b"\r\n"
+    last = _start(port, "GET / HTTP/1.1") + b"Connection: close\r\n\r\n"
     received = _exchange(port, one + one + last)
     # Unsigned: S3's AccessDenied, three times, on one connection.
     assert len(_statuses(received)) == 3, received

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Iterator
 
-import botocore.session
 import pytest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from tests.integration.test_closed_world import World, _user
+from tests.local_helpers import World, make_bucket, policy
 
 from crosstrack.local import LocalAWS
 
@@ -33,14 +30,10 @@ SECRET = b"TOP SECRET"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with LocalAWS(tmp_path_factory.mktemp("hostile-s3")) as aws:
-        operator = Credentials(aws.operator.access_key_id, aws.operator.secret_access_key)
-        world = World(aws, {"operator": operator}, botocore.session.get_session())
-        s3 = world.client("operator", "s3")
-        s3.create_bucket(Bucket=VICTIM)
-        s3.put_object(Bucket=VICTIM, Key="secret", Body=SECRET)
-        s3.create_bucket(Bucket=MINE)
-        _user(
-            world,
+        world = World.of(aws)
+        make_bucket(aws, VICTIM, {"secret": SECRET})
+        make_bucket(aws, MINE)
+        world.add_user(
             "copier",
             {
                 "Effect": "Allow",
@@ -51,19 +44,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         world.client("operator", "iam").put_user_policy(
             UserName="copier",
             PolicyName="not-the-secret",
-            PolicyDocument=json.dumps(
+            PolicyDocument=policy(
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Deny",
-                            "Action": "s3:*",
-                            "Resource": [
-                                f"arn:aws:s3:::{VICTIM}/secret",
-                                f"arn:aws:s3:::{VICTIM}/a\rb",
-                            ],
-                        }
-                    ],
+                    "Effect": "Deny",
+                    "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{VICTIM}/secret", f"arn:aws:s3:::{VICTIM}/a\rb"],
                 }
             ),
         )

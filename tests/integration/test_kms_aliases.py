@@ -12,14 +12,11 @@ and ``kms:ReEncryptTo`` on the destination key.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
+from tests.local_helpers import client, denied, iam_user, operator_only_key_policy
 
 from crosstrack.local import ACCOUNT_A, LocalAWS
 
@@ -31,57 +28,19 @@ ALL_KEYS = f"{PREFIX}:key/*"
 class Keys:
     def __init__(self, aws: LocalAWS) -> None:
         self.aws = aws
-        self.operator = _client(aws, aws.operator.access_key_id, aws.operator.secret_access_key)
+        self.operator = client(aws, "kms")
         self.first = self._key()
         self.second = self._key()
         # A key whose policy names only the operator: IAM policies of others do not count.
-        self.closed = self._key(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_A}:user/operator"},
-                        "Action": "kms:*",
-                        "Resource": "*",
-                    }
-                ],
-            }
-        )
+        self.closed = self._key(operator_only_key_policy())
 
-    def _key(self, policy: dict[str, Any] | None = None) -> str:
-        extra = {"Policy": json.dumps(policy)} if policy else {}
+    def _key(self, policy: str | None = None) -> str:
+        extra = {"Policy": policy} if policy else {}
         return str(self.operator.create_key(**extra)["KeyMetadata"]["Arn"])
 
     def user(self, name: str, *statements: dict[str, Any]) -> Any:
-        iam = boto3.client(
-            "iam",
-            endpoint_url=self.aws.endpoint,
-            verify=str(self.aws.ca_bundle),
-            region_name="us-east-1",
-            aws_access_key_id=self.aws.operator.access_key_id,
-            aws_secret_access_key=self.aws.operator.secret_access_key,
-        )
-        iam.create_user(UserName=name)
-        iam.put_user_policy(
-            UserName=name,
-            PolicyName="kms",
-            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
-        )
-        key = iam.create_access_key(UserName=name)["AccessKey"]
-        return _client(self.aws, key["AccessKeyId"], key["SecretAccessKey"])
-
-
-def _client(aws: LocalAWS, key_id: str, secret: str) -> Any:
-    return boto3.client(
-        "kms",
-        endpoint_url=aws.endpoint,
-        verify=str(aws.ca_bundle),
-        region_name="us-east-1",
-        aws_access_key_id=key_id,
-        aws_secret_access_key=secret,
-        config=Config(retries={"total_max_attempts": 1}),
-    )
+        credentials = iam_user(self.aws, name, *statements, policy_name="kms")
+        return client(self.aws, "kms", credentials=credentials)
 
 
 def _allow(action: str | list[str], *resources: str, **condition: Any) -> dict[str, Any]:
@@ -97,14 +56,6 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keys]:
         yield Keys(aws)
 
 
-def _denied(call: Any, resource: str, action: str) -> None:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response["Error"]
-    assert error["Code"] == "AccessDeniedException", error
-    assert f"perform: {action} on resource: {resource}" in error["Message"], error
-
-
 def _aliases(keys: Keys) -> dict[str, str]:
     listed = keys.operator.list_aliases()["Aliases"]
     return {a["AliasName"]: a.get("TargetKeyId", "") for a in listed if "TargetKeyId" in a}
@@ -112,51 +63,51 @@ def _aliases(keys: Keys) -> dict[str, str]:
 
 def test_create_alias_needs_the_alias_and_the_key(keys: Keys) -> None:
     key_only = keys.user("key-only", _allow("kms:CreateAlias", ALL_KEYS))
-    _denied(
+    denied(
         lambda: key_only.create_alias(AliasName="alias/team-a", TargetKeyId=keys.first),
-        f"{PREFIX}:alias/team-a",
         "kms:CreateAlias",
+        f"{PREFIX}:alias/team-a",
     )
     alias_only = keys.user("alias-only", _allow("kms:CreateAlias", TEAM_ALIASES))
-    _denied(
+    denied(
         lambda: alias_only.create_alias(AliasName="alias/team-a", TargetKeyId=keys.first),
-        keys.first,
         "kms:CreateAlias",
+        keys.first,
     )
     assert "alias/team-a" not in _aliases(keys)
     both = keys.user("both", _allow("kms:CreateAlias", TEAM_ALIASES, ALL_KEYS))
     both.create_alias(AliasName="alias/team-a", TargetKeyId=keys.first)
     assert _aliases(keys)["alias/team-a"] == keys.first.split("/")[-1]
-    _denied(
+    denied(
         lambda: both.create_alias(AliasName="alias/other", TargetKeyId=keys.first),
-        f"{PREFIX}:alias/other",
         "kms:CreateAlias",
+        f"{PREFIX}:alias/other",
     )
 
 
 def test_the_key_policy_still_decides_for_the_key(keys: Keys) -> None:
     both = keys.user("both-closed", _allow("kms:CreateAlias", TEAM_ALIASES, ALL_KEYS))
-    _denied(
+    denied(
         lambda: both.create_alias(AliasName="alias/team-closed", TargetKeyId=keys.closed),
-        keys.closed,
         "kms:CreateAlias",
+        keys.closed,
     )
 
 
 def test_update_alias_needs_the_alias_the_current_key_and_the_new_key(keys: Keys) -> None:
     keys.operator.create_alias(AliasName="alias/team-moving", TargetKeyId=keys.first)
     new_key_only = keys.user("updater", _allow("kms:UpdateAlias", TEAM_ALIASES, keys.second))
-    _denied(
+    denied(
         lambda: new_key_only.update_alias(AliasName="alias/team-moving", TargetKeyId=keys.second),
-        keys.first,
         "kms:UpdateAlias",
+        keys.first,
     )
     assert _aliases(keys)["alias/team-moving"] == keys.first.split("/")[-1]
     no_alias = keys.user("updater-keys", _allow("kms:UpdateAlias", ALL_KEYS))
-    _denied(
+    denied(
         lambda: no_alias.update_alias(AliasName="alias/team-moving", TargetKeyId=keys.second),
-        f"{PREFIX}:alias/team-moving",
         "kms:UpdateAlias",
+        f"{PREFIX}:alias/team-moving",
     )
     allowed = keys.user("updater-all", _allow("kms:UpdateAlias", TEAM_ALIASES, ALL_KEYS))
     allowed.update_alias(AliasName="alias/team-moving", TargetKeyId=keys.second)
@@ -166,16 +117,16 @@ def test_update_alias_needs_the_alias_the_current_key_and_the_new_key(keys: Keys
 def test_delete_alias_needs_the_alias_and_its_key(keys: Keys) -> None:
     keys.operator.create_alias(AliasName="alias/team-doomed", TargetKeyId=keys.first)
     key_only = keys.user("deleter", _allow("kms:DeleteAlias", ALL_KEYS))
-    _denied(
+    denied(
         lambda: key_only.delete_alias(AliasName="alias/team-doomed"),
-        f"{PREFIX}:alias/team-doomed",
         "kms:DeleteAlias",
+        f"{PREFIX}:alias/team-doomed",
     )
     alias_only = keys.user("deleter-alias", _allow("kms:DeleteAlias", TEAM_ALIASES))
-    _denied(
+    denied(
         lambda: alias_only.delete_alias(AliasName="alias/team-doomed"),
-        keys.first,
         "kms:DeleteAlias",
+        keys.first,
     )
     assert "alias/team-doomed" in _aliases(keys)
     keys.user("deleter-all", _allow("kms:DeleteAlias", TEAM_ALIASES, ALL_KEYS)).delete_alias(
@@ -196,17 +147,17 @@ def test_encrypt_through_an_alias_acts_on_the_key_with_kms_request_alias(keys: K
     )
     for key_id in ("alias/team-crypto", f"{PREFIX}:alias/team-crypto"):
         assert only_through_alias.encrypt(KeyId=key_id, Plaintext=b"x")["KeyId"] == keys.first
-    _denied(
+    denied(
         lambda: only_through_alias.encrypt(KeyId=keys.first, Plaintext=b"x"),
-        keys.first,
         "kms:Encrypt",
+        keys.first,
     )
     # An alias in a Resource element is the alias, not the key it points to.
     on_alias = keys.user("crypto-alias", _allow("kms:Encrypt", f"{PREFIX}:alias/team-crypto"))
-    _denied(
+    denied(
         lambda: on_alias.encrypt(KeyId="alias/team-crypto", Plaintext=b"x"),
-        keys.first,
         "kms:Encrypt",
+        keys.first,
     )
 
 
@@ -215,12 +166,12 @@ def test_re_encrypt_needs_from_on_the_source_and_to_on_the_destination(keys: Key
     source_only = keys.user(
         "re-encrypter", _allow(["kms:ReEncryptFrom", "kms:ReEncryptTo"], keys.first)
     )
-    _denied(
+    denied(
         lambda: source_only.re_encrypt(
             CiphertextBlob=blob, SourceKeyId=keys.first, DestinationKeyId=keys.second
         ),
-        keys.second,
         "kms:ReEncryptTo",
+        keys.second,
     )
     both = keys.user(
         "re-encrypter-both",

@@ -20,49 +20,27 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from tests.local_helpers import OPERATOR_ARN, client, denied, grant, moto_user, policy
 
 from crosstrack.local import ACCOUNT_A, ACCOUNT_B, LocalAWS
 
-OPERATOR = f"arn:aws:iam::{ACCOUNT_A}:user/operator"
 SECRET = b"the launch codes"
-
-
-def _client(aws: LocalAWS, key_id: str, secret: str) -> Any:
-    return boto3.client(
-        "kms",
-        endpoint_url=aws.endpoint,
-        verify=str(aws.ca_bundle),
-        region_name="us-east-1",
-        aws_access_key_id=key_id,
-        aws_secret_access_key=secret,
-        config=Config(retries={"total_max_attempts": 1}),
-    )
-
-
-def _policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def _grant(principal: str | list[str], action: str | list[str]) -> dict[str, Any]:
-    return {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": action, "Resource": "*"}
 
 
 class World:
     def __init__(self, aws: LocalAWS) -> None:
         self.aws = aws
-        self.operator = _client(aws, aws.operator.access_key_id, aws.operator.secret_access_key)
+        self.operator = client(aws, "kms")
         # The default key policy: the account delegates to its IAM policies.
         self.open = str(self.operator.create_key()["KeyMetadata"]["Arn"])
         self.other_open = str(self.operator.create_key()["KeyMetadata"]["Arn"])
         # No account-root statement: only the principals it names may use the key.
-        self.closed = self.key(_grant(OPERATOR, "kms:*"))
+        self.closed = self.key(grant(OPERATOR_ARN, "kms:*"))
 
     def key(self, *statements: dict[str, Any]) -> str:
-        created = self.operator.create_key(Policy=_policy(*statements))
+        created = self.operator.create_key(Policy=policy(*statements))
         return str(created["KeyMetadata"]["Arn"])
 
     def blob(self, key: str) -> bytes:
@@ -70,15 +48,9 @@ class World:
 
     def user(self, name: str, *statements: dict[str, Any], account: str = ACCOUNT_A) -> Any:
         """A user of ``account`` whose only identity policy is ``statements`` (written
-        straight into the emulator's IAM state, as that account's administrator would)."""
-        from moto.iam.models import iam_backends
-
-        backend = iam_backends[account]["global"]
-        backend.create_user(region_name="us-east-1", user_name=name, path="/", tags=[])
-        if statements:
-            backend.put_user_policy(name, "kms", _policy(*statements))
-        key = backend.create_access_key(name)
-        return _client(self.aws, key.access_key_id, key.secret_access_key)
+        straight into the emulator's IAM state)."""
+        credentials = moto_user(name, *statements, policy_name="kms", account=account)
+        return client(self.aws, "kms", credentials=credentials)
 
 
 def _allow(action: str | list[str], resource: str = "*") -> dict[str, Any]:
@@ -91,14 +63,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield World(aws)
 
 
-def _denied(call: Any, action: str, resource: str) -> None:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response["Error"]
-    assert error["Code"] == "AccessDeniedException", error
-    assert f"perform: {action} on resource: {resource}" in error["Message"], error
-
-
 def _audit(world: World) -> list[dict[str, Any]]:
     return [json.loads(line) for line in Path(world.aws.audit_log).read_text().splitlines()]
 
@@ -107,14 +71,12 @@ def _audit(world: World) -> list[dict[str, Any]]:
 def test_iam_on_star_does_not_open_a_key_whose_policy_does_not_delegate(world: World) -> None:
     wide = world.user("wide-decrypter", _allow("kms:Decrypt"))
     blob = world.blob(world.closed)
-    _denied(lambda: wide.decrypt(CiphertextBlob=blob), "kms:Decrypt", world.closed)
+    denied(lambda: wide.decrypt(CiphertextBlob=blob), "kms:Decrypt", world.closed)
     # Naming the key changes nothing; naming another key is not a way around it either.
-    _denied(
+    denied(
         lambda: wide.decrypt(CiphertextBlob=blob, KeyId=world.closed), "kms:Decrypt", world.closed
     )
-    _denied(
-        lambda: wide.decrypt(CiphertextBlob=blob, KeyId=world.open), "kms:Decrypt", world.closed
-    )
+    denied(lambda: wide.decrypt(CiphertextBlob=blob, KeyId=world.open), "kms:Decrypt", world.closed)
     # The same IAM policy decrypts under a key whose policy delegates to the account.
     assert wide.decrypt(CiphertextBlob=world.blob(world.open))["Plaintext"] == SECRET
 
@@ -126,7 +88,7 @@ def test_legitimate_decrypt_works_with_and_without_key_id(world: World) -> None:
         assert (answer["Plaintext"], answer["KeyId"]) == (SECRET, world.closed)
     user = world.user("narrow-decrypter", _allow("kms:Decrypt", world.open))
     assert user.decrypt(CiphertextBlob=world.blob(world.open))["Plaintext"] == SECRET
-    _denied(
+    denied(
         lambda: user.decrypt(CiphertextBlob=world.blob(world.other_open)),
         "kms:Decrypt",
         world.other_open,
@@ -145,7 +107,7 @@ def test_request_alias_still_comes_from_the_key_id_the_request_names(world: Worl
     blob = world.blob(world.open)
     answer = through_alias.decrypt(CiphertextBlob=blob, KeyId="alias/decrypt-team")
     assert answer["Plaintext"] == SECRET
-    _denied(lambda: through_alias.decrypt(CiphertextBlob=blob), "kms:Decrypt", world.open)
+    denied(lambda: through_alias.decrypt(CiphertextBlob=blob), "kms:Decrypt", world.open)
 
 
 def test_a_key_id_other_than_the_ciphertext_s_is_incorrect_key(world: World) -> None:
@@ -172,14 +134,14 @@ def test_re_encrypt_without_source_key_id_is_decided_on_the_ciphertext_s_key(
 ) -> None:
     wide = world.user("wide-re-encrypter", _allow(["kms:ReEncryptFrom", "kms:ReEncryptTo"]))
     blob = world.blob(world.closed)
-    _denied(
+    denied(
         lambda: wide.re_encrypt(CiphertextBlob=blob, DestinationKeyId=world.open),
         "kms:ReEncryptFrom",
         world.closed,
     )
     # moto decrypts with the blob's key whatever SourceKeyId says: naming an allowed key
     # must not move the decision off the key that is used.
-    _denied(
+    denied(
         lambda: wide.re_encrypt(
             CiphertextBlob=blob, SourceKeyId=world.open, DestinationKeyId=world.open
         ),
@@ -212,15 +174,15 @@ def test_cross_account_decrypt_needs_the_key_policy_and_the_caller_s_iam_policy(
     key_only = world.user("b-key-only", account=ACCOUNT_B)
     both = world.user("b-both", _allow("kms:Decrypt"), account=ACCOUNT_B)
     shared = world.key(
-        _grant(OPERATOR, "kms:*"),
-        _grant(
+        grant(OPERATOR_ARN, "kms:*"),
+        grant(
             [f"arn:aws:iam::{ACCOUNT_B}:user/b-key-only", f"arn:aws:iam::{ACCOUNT_B}:user/b-both"],
             "kms:Decrypt",
         ),
     )
     blob = world.blob(shared)
-    _denied(lambda: iam_only.decrypt(CiphertextBlob=blob), "kms:Decrypt", shared)
-    _denied(lambda: key_only.decrypt(CiphertextBlob=blob), "kms:Decrypt", shared)
+    denied(lambda: iam_only.decrypt(CiphertextBlob=blob), "kms:Decrypt", shared)
+    denied(lambda: key_only.decrypt(CiphertextBlob=blob), "kms:Decrypt", shared)
     # Both sides allow: the local AWS admits the request on the key. (moto then looks the
     # key up in the caller's own account and cannot serve it: the decision is what counts.)
     with pytest.raises(ClientError):

@@ -17,12 +17,10 @@ import ssl
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import botocore.auth
 import pytest
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
-from botocore.credentials import Credentials
+from tests.local_helpers import client, make_bucket, operator_credentials
 
 from crosstrack.local import LocalAWS
 
@@ -49,31 +47,17 @@ BAD_SIZES = [
 @pytest.fixture(scope="module")
 def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAWS]:
     with LocalAWS(tmp_path_factory.mktemp("chunk-sizes")) as running:
-        s3 = _s3(running)
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_object(Bucket=BUCKET, Key=KEY, Body=ORIGINAL)
+        make_bucket(running, BUCKET, {KEY: ORIGINAL})
         yield running
 
 
 @pytest.fixture(autouse=True)
 def original(aws: LocalAWS) -> None:
-    _s3(aws).put_object(Bucket=BUCKET, Key=KEY, Body=ORIGINAL)
-
-
-def _s3(aws: LocalAWS) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=aws.endpoint,
-        verify=str(aws.ca_bundle),
-        region_name="us-east-1",
-        aws_access_key_id=aws.operator.access_key_id,
-        aws_secret_access_key=aws.operator.secret_access_key,
-        config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
-    )
+    client(aws, "s3").put_object(Bucket=BUCKET, Key=KEY, Body=ORIGINAL)
 
 
 def _stored(aws: LocalAWS) -> bytes:
-    return bytes(_s3(aws).get_object(Bucket=BUCKET, Key=KEY)["Body"].read())
+    return bytes(client(aws, "s3").get_object(Bucket=BUCKET, Key=KEY)["Body"].read())
 
 
 def _head(aws: LocalAWS, declared: str, headers: dict[str, str]) -> bytes:
@@ -84,8 +68,7 @@ def _head(aws: LocalAWS, declared: str, headers: dict[str, str]) -> bytes:
         def payload(self, request: Any) -> str:
             return declared
 
-    creds = Credentials(aws.operator.access_key_id, aws.operator.secret_access_key)
-    Signer(creds, "s3", "us-east-1").add_auth(request)
+    Signer(operator_credentials(aws), "s3", "us-east-1").add_auth(request)
     host = aws.endpoint.split("//")[1]
     lines = [f"PUT /{BUCKET}/{KEY} HTTP/1.1", f"Host: {host}"] + [
         f"{name}: {value}" for name, value in request.headers.items() if name.lower() != "host"

@@ -12,85 +12,48 @@ key there: on ``*``) and served from eu-west-1.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from tests.local_helpers import client, moto_user, operator_only_key_policy
 
-from crosstrack.local import ACCOUNT_A, LocalAWS
+from crosstrack.local import LocalAWS
 
 SECRET = b"region-bound"
 
 
-def _client(aws: LocalAWS, key: str, secret: str, region: str, agent: str | None = None) -> Any:
-    return boto3.client(
-        "kms",
-        endpoint_url=aws.endpoint,
-        verify=str(aws.ca_bundle),
-        region_name=region,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"total_max_attempts": 1}, user_agent_extra=agent),
-    )
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from moto.iam.models import iam_backends
-
     with LocalAWS(tmp_path_factory.mktemp("region-confusion")) as aws:
-        operator = _client(
-            aws, aws.operator.access_key_id, aws.operator.secret_access_key, "eu-west-1"
-        )
+        operator = client(aws, "kms", region="eu-west-1")
         # A key of eu-west-1 that only the operator may use (no account delegation).
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_A}:user/operator"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }
-            ],
-        }
-        key = operator.create_key(Policy=json.dumps(policy))["KeyMetadata"]["Arn"]
+        key = operator.create_key(Policy=operator_only_key_policy())["KeyMetadata"]["Arn"]
         blob = operator.encrypt(KeyId=key, Plaintext=SECRET)["CiphertextBlob"]
-        backend = iam_backends[ACCOUNT_A]["global"]
-        backend.create_user(region_name="us-east-1", user_name="wide", path="/", tags=[])
-        backend.put_user_policy(
+        user = moto_user(
             "wide",
-            "decrypt-anything",
-            json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}],
-                }
-            ),
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"},
+            policy_name="decrypt-anything",
         )
-        access = backend.create_access_key("wide")
-        yield {
-            "aws": aws,
-            "operator": operator,
-            "key": key,
-            "blob": blob,
-            "user": (access.access_key_id, access.secret_access_key),
-        }
+        yield {"aws": aws, "operator": operator, "key": key, "blob": blob, "user": user}
 
 
 def test_a_user_agent_naming_another_region_is_refused_before_moto(world: dict[str, Any]) -> None:
     aws, blob = world["aws"], world["blob"]
-    honest = _client(aws, *world["user"], "eu-west-1")
+    honest = client(aws, "kms", credentials=world["user"], region="eu-west-1")
     with pytest.raises(ClientError) as refused:
         honest.decrypt(CiphertextBlob=blob)
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
 
-    sneaky = _client(aws, *world["user"], "us-east-1", agent="region/eu-west-1")
+    sneaky = client(
+        aws,
+        "kms",
+        credentials=world["user"],
+        region="us-east-1",
+        user_agent_extra="region/eu-west-1",
+    )
     with pytest.raises(ClientError) as refused:
         sneaky.decrypt(CiphertextBlob=blob)
     error = refused.value.response["Error"]
@@ -102,13 +65,7 @@ def test_a_user_agent_naming_another_region_is_refused_before_moto(world: dict[s
 
 def test_a_user_agent_naming_the_signed_region_is_served(world: dict[str, Any]) -> None:
     aws = world["aws"]
-    operator = _client(
-        aws,
-        aws.operator.access_key_id,
-        aws.operator.secret_access_key,
-        "eu-west-1",
-        agent="region/eu-west-1",
-    )
+    operator = client(aws, "kms", region="eu-west-1", user_agent_extra="region/eu-west-1")
     assert operator.decrypt(CiphertextBlob=world["blob"])["Plaintext"] == SECRET
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import botocore.auth
@@ -20,7 +19,7 @@ import pytest
 import urllib3
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.credentials import Credentials
+from tests.local_helpers import client, make_bucket, operator_credentials
 
 from crosstrack.local import LocalAWS
 
@@ -33,35 +32,9 @@ ORIGINAL = b"original\n"
 @pytest.fixture(scope="module")
 def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAWS]:
     with LocalAWS(tmp_path_factory.mktemp("bucket-region")) as running:
-        east = _client(running, "us-east-1")
-        east.create_bucket(Bucket=EAST)
-        east.put_object(Bucket=EAST, Key=KEY, Body=ORIGINAL)
-        west = _client(running, "us-west-2")
-        west.create_bucket(
-            Bucket=WEST, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-        )
-        west.put_object(Bucket=WEST, Key=KEY, Body=ORIGINAL)
+        make_bucket(running, EAST, {KEY: ORIGINAL})
+        make_bucket(running, WEST, {KEY: ORIGINAL}, region="us-west-2")
         yield running
-
-
-def _client(aws: LocalAWS, region: str) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=aws.endpoint,
-        verify=str(aws.ca_bundle),
-        region_name=region,
-        aws_access_key_id=aws.operator.access_key_id,
-        aws_secret_access_key=aws.operator.secret_access_key,
-        config=Config(
-            s3={"addressing_style": "path"},
-            signature_version="s3v4",
-            retries={"total_max_attempts": 1},
-        ),
-    )
-
-
-def _creds(aws: LocalAWS) -> Credentials:
-    return Credentials(aws.operator.access_key_id, aws.operator.secret_access_key)
 
 
 def _send(
@@ -69,7 +42,7 @@ def _send(
 ) -> urllib3.BaseHTTPResponse:
     """A request signed by botocore's S3 signer for ``region``, sent once (no SDK redirect)."""
     request = AWSRequest(method=method, url=f"{aws.endpoint}{path}", data=body)
-    botocore.auth.S3SigV4Auth(_creds(aws), "s3", region).add_auth(request)
+    botocore.auth.S3SigV4Auth(operator_credentials(aws), "s3", region).add_auth(request)
     prepared = request.prepare()
     pool = urllib3.PoolManager(ca_certs=str(aws.ca_bundle))
     return pool.request(
@@ -80,13 +53,15 @@ def _send(
 def _presigned(aws: LocalAWS, method: str, path: str, region: str) -> urllib3.BaseHTTPResponse:
     request = AWSRequest(method=method, url=f"{aws.endpoint}{path}")
     request.context["timestamp"] = None
-    botocore.auth.S3SigV4QueryAuth(_creds(aws), "s3", region, expires=300).add_auth(request)
+    botocore.auth.S3SigV4QueryAuth(operator_credentials(aws), "s3", region, expires=300).add_auth(
+        request
+    )
     pool = urllib3.PoolManager(ca_certs=str(aws.ca_bundle))
     return pool.request(method, request.url, retries=False)
 
 
 def _stored(aws: LocalAWS, bucket: str, region: str) -> bytes:
-    return bytes(_client(aws, region).get_object(Bucket=bucket, Key=KEY)["Body"].read())
+    return bytes(client(aws, "s3", region=region).get_object(Bucket=bucket, Key=KEY)["Body"].read())
 
 
 def _between(text: str, tag: str) -> str:

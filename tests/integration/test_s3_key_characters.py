@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import botocore.session
 import pytest
-from botocore.credentials import Credentials
-from tests.integration.test_closed_world import World
+from tests.local_helpers import make_bucket
 
 from crosstrack.local import LocalAWS
 
@@ -25,11 +23,7 @@ KEYS = ["a\nb", "line\r\nbreak", "tab\there", "new\nline/with/slashes\n", "ünï
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     with LocalAWS(tmp_path_factory.mktemp("s3-keys")) as aws:
-        operator = Credentials(aws.operator.access_key_id, aws.operator.secret_access_key)
-        world = World(aws, {"operator": operator}, botocore.session.get_session())
-        client = world.client("operator", "s3")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+        yield make_bucket(aws, BUCKET)
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -16,14 +16,11 @@ import http.client
 import json
 import ssl
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import botocore.auth
 import pytest
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
-from botocore.credentials import Credentials
+from tests.local_helpers import make_bucket, operator_credentials
 
 from crosstrack.local import LocalAWS
 
@@ -33,23 +30,9 @@ BUCKET = "canonical-path"
 @pytest.fixture(scope="module")
 def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAWS]:
     with LocalAWS(tmp_path_factory.mktemp("canonical-path")) as running:
-        s3 = _client(running, "s3")
-        s3.create_bucket(Bucket=BUCKET)
-        for key in ("a/b", "a%2Fb", "a b", "a%20b", "x"):
-            s3.put_object(Bucket=BUCKET, Key=key, Body=f"object {key}".encode())
+        keys = ("a/b", "a%2Fb", "a b", "a%20b", "x")
+        make_bucket(running, BUCKET, {key: f"object {key}".encode() for key in keys})
         yield running
-
-
-def _client(aws: LocalAWS, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=aws.endpoint,
-        verify=str(aws.ca_bundle),
-        region_name="us-east-1",
-        aws_access_key_id=aws.operator.access_key_id,
-        aws_secret_access_key=aws.operator.secret_access_key,
-        config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
-    )
 
 
 def _send(
@@ -63,7 +46,7 @@ def _send(
 ) -> tuple[int, bytes]:
     """Sign ``signed_path`` (as it goes on the wire), then send ``sent_path`` instead."""
     request = AWSRequest(method=method, url=f"{aws.endpoint}{signed_path}")
-    creds = Credentials(aws.operator.access_key_id, aws.operator.secret_access_key)
+    creds = operator_credentials(aws)
     signer: botocore.auth.SigV4Auth
     if presign:
         signer = botocore.auth.S3SigV4QueryAuth(creds, service, "us-east-1", expires=300)

@@ -7,25 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from tests.local_helpers import client
 
 from crosstrack.iam import Decision
 from crosstrack.local import LocalAWS
-
-
-def _client(aws: LocalAWS, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=aws.endpoint,
-        verify=str(aws.ca_bundle),
-        region_name="us-east-1",
-        aws_access_key_id=aws.operator.access_key_id,
-        aws_secret_access_key=aws.operator.secret_access_key,
-        config=Config(retries={"total_max_attempts": 1}),
-    )
 
 
 def test_an_engine_bug_is_a_500_in_the_service_format(
@@ -36,9 +23,9 @@ def test_an_engine_bug_is_a_500_in_the_service_format(
 
     with LocalAWS(tmp_path / "w", engine=broken) as running:
         with pytest.raises(ClientError) as failed:
-            _client(running, "s3").list_buckets()
+            client(running, "s3").list_buckets()
         with pytest.raises(ClientError) as failed_query:
-            _client(running, "iam").list_roles()
+            client(running, "iam").list_roles()
         audit = running.audit_log.read_text()
     assert failed.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
     assert failed.value.response["Error"]["Code"] == "InternalError"
