@@ -86,6 +86,11 @@ def up(
         _say(f"  HTTPS   {aws.endpoint}   (plain HTTP, not secure transport: {aws.http_endpoint})")
         _say(f"  operator {aws.operator_arn}; profile account-b -> {aws.terraform_role_arn}")
         _say(f"  audit log {aws.audit_log}")
+        from crosstrack.local.setup.profiles import aws_cli_warning
+
+        warning = aws_cli_warning()
+        if warning is not None:
+            _say(f"Warning: {warning}")
         _say("Ctrl-C to stop.")
         while not stop.wait(0.5):
             pass

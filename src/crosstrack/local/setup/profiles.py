@@ -11,6 +11,9 @@ URLs use SigV4 (the only signature S3 accepts for buckets created after June 202
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,3 +97,38 @@ def export_lines(variables: dict[str, str]) -> list[str]:
     import shlex
 
     return [f"export {name}={shlex.quote(value)}" for name, value in variables.items()]
+
+
+# The AWS CLI reads AWS_ENDPOINT_URL and a profile's endpoint_url from 1.29.0 and 2.13.0 on
+# (aws/aws-cli CHANGELOG, "service-specific endpoints"); an older one ignores both and sends
+# the request to AWS itself.
+_ENDPOINT_URL_SINCE = {1: (1, 29, 0), 2: (2, 13, 0)}
+_VERSION = re.compile(r"aws-cli/(\d+)\.(\d+)\.(\d+)")
+
+
+def aws_cli_warning(aws: str | None = None) -> str | None:
+    """A warning when the ``aws`` on PATH (or ``aws``) is too old to follow these files to
+    the local endpoint, else None (also when there is no ``aws``, or its version is unclear)."""
+    found = aws or shutil.which("aws")
+    if found is None:
+        return None
+    try:
+        proc = subprocess.run(
+            [found, "--version"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = _VERSION.search(proc.stdout + proc.stderr)
+    if match is None:
+        return None
+    version = tuple(int(part) for part in match.groups())
+    since = _ENDPOINT_URL_SINCE.get(version[0])
+    if since is None or version >= since:
+        return None
+    shown = ".".join(map(str, version))
+    needed = ".".join(map(str, since))
+    return (
+        f"the aws on PATH ({found}, aws-cli/{shown}) ignores AWS_ENDPOINT_URL and the "
+        f"profiles' endpoint_url (read from {needed} on): its commands would go to AWS "
+        "itself, not here; upgrade it, or pass --endpoint-url and --ca-bundle to each command"
+    )
